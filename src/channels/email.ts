@@ -1,0 +1,105 @@
+// Email over SMTP with pooled connections (nodemailer), configured by one URL:
+// smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (TLS).
+// Without a URL the channel writes to the local mailbox instead, so nothing is lost offline.
+import nodemailer from 'nodemailer'
+import { z } from 'zod'
+import { validateWith } from './config.ts'
+import { composeMail, DKIM_SIGNED_HEADERS, dkimSchema } from './email-compose.ts'
+import { openMailbox } from './mailbox.ts'
+import { classifySmtpError } from './smtp-errors.ts'
+import type {
+  ChannelDeps,
+  ChannelModule,
+  ChannelSender,
+  OutgoingMessage,
+  SendContext,
+  SendResult,
+} from './types.ts'
+import { failure } from './types.ts'
+
+const schema = z.object({
+  /** Absent: the local mailbox under the data folder. */
+  url: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'must look like smtp://user:pass@host:port or smtps://user:pass@host:port')
+    .optional(),
+  from: z.string().min(3).default('Nudge <nudge@localhost>'),
+  replyTo: z.string().min(3).optional(),
+  messageIdDomain: z.string().min(1).optional(),
+  dkim: dkimSchema.optional(),
+  pool: z
+    .object({
+      maxConnections: z.number().int().min(1).max(100).default(5),
+      maxMessages: z.number().int().min(1).default(100),
+      /** Messages per second for this server, unlimited when unset. */
+      rateLimit: z.number().int().min(1).optional(),
+    })
+    .prefault({}),
+  /** Connect, greeting and idle-socket timeout: a silent server ends as retryable. */
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+})
+
+export type EmailConfig = z.output<typeof schema>
+
+/** Reads the process-wide default from the environment (NUDGE_SMTP_URL, NUDGE_EMAIL_FROM). */
+export function emailConfigFromEnv(env: Record<string, string | undefined>): unknown {
+  return {
+    ...(env.NUDGE_SMTP_URL ? { url: env.NUDGE_SMTP_URL } : {}),
+    ...(env.NUDGE_EMAIL_FROM ? { from: env.NUDGE_EMAIL_FROM } : {}),
+  }
+}
+
+function openSmtp(config: EmailConfig & { url: string }, deps: ChannelDeps): ChannelSender {
+  const transport = nodemailer.createTransport({
+    url: config.url,
+    pool: true,
+    maxConnections: config.pool.maxConnections,
+    maxMessages: config.pool.maxMessages,
+    ...(config.pool.rateLimit ? { rateLimit: config.pool.rateLimit, rateDelta: 1000 } : {}),
+    connectionTimeout: config.timeoutMs,
+    greetingTimeout: config.timeoutMs,
+    socketTimeout: config.timeoutMs,
+    ...(config.dkim ? { dkim: { ...config.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } } : {}),
+  })
+  // An idle pooled connection that drops emits 'error'; the next send reconnects and reports.
+  transport.on('error', () => {})
+  return {
+    name: 'email',
+    async send(message: OutgoingMessage, ctx: SendContext = {}): Promise<SendResult> {
+      const composed = composeMail(message, config, deps.clock.now())
+      if (!composed.ok) return composed.failure
+      if (ctx.signal?.aborted) return failure('retryable', 'aborted before sending')
+      try {
+        const info = await transport.sendMail({
+          ...composed.mail,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        })
+        if (info.rejected.length > 0) {
+          return failure('rejected', `recipient refused: ${String(info.rejected[0])}`, { bounce: 'hard' })
+        }
+        return { ok: true, providerId: composed.messageId, detail: info.response }
+      } catch (err) {
+        return classifySmtpError(err)
+      }
+    },
+    async close() {
+      transport.close()
+    },
+  }
+}
+
+export const emailChannel: ChannelModule<EmailConfig> = {
+  name: 'email',
+  validateConfig: (raw) => validateWith(schema, raw ?? {}),
+  open(config, deps) {
+    if (config.url) return openSmtp({ ...config, url: config.url }, deps)
+    return openMailbox({
+      dataDir: deps.dataDir,
+      clock: deps.clock,
+      from: config.from,
+      replyTo: config.replyTo,
+      messageIdDomain: config.messageIdDomain,
+      dkim: config.dkim,
+    })
+  },
+}

@@ -1,0 +1,203 @@
+// From a Segment call as received to the NewEvent the events log stores. Pure:
+// receivedAt and the messageId generator are arguments.
+import type { z } from 'zod'
+import type { ErrorIssue } from '../errors.ts'
+import { checkEventJson, joinPath } from './json-check.ts'
+import { MAX_EVENT_BYTES } from './limits.ts'
+import { partitionOf } from './partition.ts'
+import { BatchEnvelope, callSchemas, eventType, idOf, jsonObject } from './segment.ts'
+import { resolveTimestamp } from './timestamps.ts'
+import type { EventType, NewEvent } from './types.ts'
+
+export interface NormalizeContext {
+  readonly workspaceId: string
+  readonly receivedAt: Date
+  /** Makes a messageId for events sent without one. */
+  readonly newMessageId: () => string
+  /**
+   * True when the whole request is at most MAX_EVENT_BYTES, so no event in it can
+   * be larger: skips serialising each event to measure it.
+   */
+  readonly smallRequest?: boolean
+}
+
+export type RejectCode = 'NUDGE_ERR_VALIDATION' | 'NUDGE_ERR_EVENT_TOO_LARGE'
+
+export type EventResult =
+  | { readonly ok: true; readonly event: NewEvent }
+  | { readonly ok: false; readonly code: RejectCode; readonly issues: readonly ErrorIssue[] }
+
+/** What a batch brings to each of its items: Segment applies them to every event. */
+interface BatchDefaults {
+  readonly sentAt?: Date | null | undefined
+  readonly context?: Record<string, unknown> | null | undefined
+  readonly integrations?: Record<string, unknown> | null | undefined
+}
+
+function zodIssues(error: z.ZodError, prefix: string): ErrorIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.reduce<string>((p, k) => joinPath(p, typeof k === 'symbol' ? String(k) : k), prefix),
+    message: i.message,
+  }))
+}
+
+/** The union of what the call schemas output; each type fills its own fields. */
+interface ParsedCall {
+  readonly [key: string]: unknown
+  readonly messageId?: string | number | undefined | null
+  readonly userId?: string | number | undefined | null
+  readonly anonymousId?: string | number | undefined | null
+  readonly timestamp?: Date | null | undefined
+  readonly originalTimestamp?: Date | null | undefined
+  readonly sentAt?: Date | null | undefined
+  readonly context?: Record<string, unknown> | null | undefined
+  readonly integrations?: Record<string, unknown> | null | undefined
+  readonly event?: string | undefined
+  readonly name?: string | null | undefined
+}
+
+const fail = (issues: ErrorIssue[], code: RejectCode = 'NUDGE_ERR_VALIDATION'): EventResult => ({
+  ok: false,
+  code,
+  issues,
+})
+
+/**
+ * Validates and normalises one call. `type` comes from the route (/v1/track), or
+ * from the item itself inside a batch (then `type` is undefined here).
+ */
+export function normalizeEvent(
+  raw: unknown,
+  routeType: EventType | undefined,
+  ctx: NormalizeContext,
+  prefix = '',
+  defaults: BatchDefaults = {},
+): EventResult {
+  const parsedObject = jsonObject.safeParse(raw)
+  if (!parsedObject.success) return fail([{ path: prefix, message: 'must be an object (one event)' }])
+  const input = parsedObject.data
+
+  let type = routeType
+  if (!type) {
+    const t = eventType.safeParse(input.type)
+    if (!t.success) return fail(zodIssues(t.error, joinPath(prefix, 'type')))
+    type = t.data
+  }
+
+  // Cheap structural checks first, so a hostile payload is not serialised to be measured.
+  const json = checkEventJson(input, prefix)
+  if (json.issues.length) return fail(json.issues)
+  if (!ctx.smallRequest && json.maxBytes > MAX_EVENT_BYTES) {
+    const bytes = Buffer.byteLength(JSON.stringify(input))
+    if (bytes > MAX_EVENT_BYTES)
+      return fail(
+        [
+          {
+            path: prefix,
+            message: `is ${bytes} bytes; an event may be at most ${MAX_EVENT_BYTES} bytes (32 KB)`,
+          },
+        ],
+        'NUDGE_ERR_EVENT_TOO_LARGE',
+      )
+  }
+
+  const parsed = callSchemas[type].safeParse(input)
+  if (!parsed.success) return fail(zodIssues(parsed.error, prefix))
+  const call = parsed.data as ParsedCall
+  const userId = idOf(call.userId) ?? null
+  const anonymousId = idOf(call.anonymousId) ?? null
+
+  if (type === 'alias') {
+    if (!userId) return fail([{ path: joinPath(prefix, 'userId'), message: 'is required for alias' }])
+  } else if (!userId && !anonymousId) {
+    return fail([{ path: joinPath(prefix, 'userId'), message: 'userId or anonymousId is required' }])
+  }
+
+  const sentAt = call.sentAt ?? defaults.sentAt ?? undefined
+  const times = resolveTimestamp(
+    {
+      timestamp: call.timestamp ?? undefined,
+      originalTimestamp: call.originalTimestamp ?? undefined,
+      sentAt,
+    },
+    ctx.receivedAt,
+  )
+  if (!times)
+    return fail([
+      {
+        path: joinPath(prefix, call.sentAt ? 'sentAt' : 'timestamp'),
+        message: 'clock-skew correction (receivedAt - (sentAt - timestamp)) falls outside years 0001-9999',
+      },
+    ])
+
+  const messageId = idOf(call.messageId) ?? ctx.newMessageId()
+  const name =
+    type === 'track'
+      ? (call.event ?? null)
+      : type === 'page' || type === 'screen'
+        ? (call.name ?? null)
+        : null
+
+  // The payload keeps every field as sent (unknown ones too), minus the write key,
+  // with ids as strings and Segment's timestamp fields filled in as Segment's own
+  // exports show them.
+  const { writeKey: _writeKey, ...payload } = input
+  payload.type = type
+  payload.messageId = messageId
+  payload.timestamp = times.timestamp.toISOString()
+  payload.receivedAt = ctx.receivedAt.toISOString()
+  if (times.originalTimestamp) payload.originalTimestamp = times.originalTimestamp.toISOString()
+  else delete payload.originalTimestamp
+  if (sentAt) payload.sentAt = sentAt.toISOString()
+  else delete payload.sentAt
+  for (const key of ['userId', 'anonymousId', 'groupId', 'previousId'] as const) {
+    const id = idOf(call[key] as string | number | null | undefined)
+    if (id === undefined) delete payload[key]
+    else payload[key] = id
+  }
+  if (defaults.context) payload.context = { ...defaults.context, ...(call.context ?? {}) }
+  if (defaults.integrations) payload.integrations = { ...defaults.integrations, ...(call.integrations ?? {}) }
+
+  return {
+    ok: true,
+    event: {
+      workspaceId: ctx.workspaceId,
+      messageId,
+      type,
+      name,
+      userId,
+      anonymousId,
+      timestamp: times.timestamp,
+      receivedAt: ctx.receivedAt,
+      partition: partitionOf(ctx.workspaceId, userId, anonymousId),
+      payload,
+    },
+  }
+}
+
+export interface RejectedItem {
+  readonly index: number
+  readonly code: RejectCode
+  readonly issues: readonly ErrorIssue[]
+}
+
+export type BatchResult =
+  | { readonly ok: true; readonly events: readonly NewEvent[]; readonly rejected: readonly RejectedItem[] }
+  /** Not a batch at all: the whole request is refused. */
+  | { readonly ok: false; readonly issues: readonly ErrorIssue[] }
+
+export function normalizeBatch(body: unknown, ctx: NormalizeContext): BatchResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, issues: [{ path: '', message: 'must be an object like {"batch": [...]}' }] }
+  const envelope = BatchEnvelope.safeParse(body)
+  if (!envelope.success) return { ok: false, issues: zodIssues(envelope.error, '') }
+  const { batch, sentAt, context, integrations } = envelope.data
+  const events: NewEvent[] = []
+  const rejected: RejectedItem[] = []
+  for (let i = 0; i < batch.length; i++) {
+    const r = normalizeEvent(batch[i], undefined, ctx, `batch[${i}]`, { sentAt, context, integrations })
+    if (r.ok) events.push(r.event)
+    else rejected.push({ index: i, code: r.code, issues: r.issues })
+  }
+  return { ok: true, events, rejected }
+}

@@ -1,0 +1,129 @@
+// Loading a journey file (YAML or JSON: JSON is read by the YAML parser, which gives line
+// numbers for both). Every problem is reported at once, each with the file, the line when
+// known, the path in the document and, where we can, a hint.
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { type CheckOptions, checkJourney, pathText } from './checks.ts'
+import { JourneySchema } from './schema.ts'
+import type { Journey } from './types.ts'
+
+export interface JourneyIssue {
+  readonly file: string
+  readonly line: number | null
+  readonly column: number | null
+  /** e.g. "steps[1].timeout"; empty for the whole document. */
+  readonly path: string
+  readonly message: string
+  readonly hint: string | null
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly journey: Journey }
+  | { readonly ok: false; readonly errors: readonly JourneyIssue[] }
+
+export type ParseOptions = CheckOptions
+
+export function parseJourneyDocument(
+  text: string,
+  fileName: string,
+  options: ParseOptions = {},
+): ParseResult {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        file: fileName,
+        line: e.linePos?.[0].line ?? null,
+        column: e.linePos?.[0].col ?? null,
+        path: '',
+        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
+        hint: fileName.endsWith('.json') ? 'check the JSON syntax' : 'check the YAML indentation and quotes',
+      })),
+    }
+  }
+  const data: unknown = doc.toJS()
+  const locate = (path: readonly PropertyKey[]) => {
+    // The deepest node that exists on the path: a missing key points at its parent.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined
+      if (node && (node as { range?: unknown }).range) {
+        const pos = lineCounter.linePos(node.range![0])
+        return { line: pos.line, column: pos.col }
+      }
+      if (n === 0 && (isMap(doc.contents) || isSeq(doc.contents)) && doc.contents.range) {
+        const pos = lineCounter.linePos(doc.contents.range[0])
+        return { line: pos.line, column: pos.col }
+      }
+    }
+    return { line: null, column: null }
+  }
+  const issues: JourneyIssue[] = []
+  const result = JourneySchema.safeParse(data)
+  if (!result.success) {
+    for (const issue of flatten(result.error.issues)) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+      issues.push({
+        file: fileName,
+        ...locate(path),
+        path: pathText(path),
+        message: wording(issue),
+        hint: null,
+      })
+    }
+  }
+  for (const issue of checkJourney(data, options)) {
+    issues.push({
+      file: fileName,
+      ...locate(issue.path),
+      path: pathText(issue.path),
+      message: issue.message,
+      hint: issue.hint,
+    })
+  }
+  if (issues.length > 0 || !result.success) {
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+    return { ok: false, errors: dedupe(issues) }
+  }
+  return { ok: true, journey: result.data }
+}
+
+/** "file:line: path: message (hint)" */
+export function formatIssue(i: JourneyIssue): string {
+  const where = i.line === null ? i.file : `${i.file}:${i.line}`
+  return `${where}: ${i.path ? `${i.path}: ` : ''}${i.message}${i.hint ? ` (${i.hint})` : ''}`
+}
+
+/** Of the alternatives of a union, keep the issues of the one that came closest. */
+function flatten(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
+    const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!
+    return flatten(best.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })))
+  })
+}
+
+function wording(issue: z.core.$ZodIssue): string {
+  const key = issue.path.at(-1)
+  if (
+    issue.code === 'invalid_type' &&
+    issue.message.endsWith('received undefined') &&
+    typeof key === 'string'
+  ) {
+    return `${key} is missing`
+  }
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`
+  return issue.message
+}
+
+function dedupe(issues: JourneyIssue[]): JourneyIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((i) => {
+    const k = `${i.path}|${i.message}`
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}

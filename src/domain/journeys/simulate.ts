@@ -1,0 +1,293 @@
+// The simulator core: the same engine on a virtual clock. Events are replayed in time order;
+// timers fire in time order between them (a timer due at the same instant as an event fires
+// first). Nothing is sent: sends are collected with their time, per profile, with totals.
+import type {
+  ConditionContext,
+  EventFacts,
+  EventHistory,
+  HistoryQuery,
+  ProfileFacts,
+} from '../conditions/types.ts'
+import { advance, type EngineDeps } from './engine.ts'
+import { decideEntry, type PastEntry } from './entry.ts'
+import type { JourneyEvent } from './event.ts'
+import { type Evaluate, whereCondition } from './match.ts'
+import { isFinal, type Run } from './run.ts'
+import type { TraceEntry } from './trace.ts'
+import { matchesTrigger } from './trigger.ts'
+import type { Journey } from './types.ts'
+
+export interface SimulationEvent {
+  readonly profileId: string
+  readonly event: JourneyEvent
+}
+
+export interface SimulatedProfile {
+  readonly id: string
+  readonly traits?: Readonly<Record<string, unknown>>
+  readonly timezone?: string
+}
+
+export interface SimulationOptions {
+  readonly start: Date
+  readonly end: Date
+  readonly profiles?: readonly SimulatedProfile[]
+  readonly evaluate: Evaluate
+  readonly stages?: readonly string[]
+  readonly hash?: (text: string) => number
+}
+
+export interface SimulatedSend {
+  readonly at: Date
+  readonly profileId: string
+  readonly journeyId: string
+  readonly runId: string
+  readonly stepId: string
+  readonly channel: string
+  readonly template: string
+  readonly from: string | null
+  readonly plainText: boolean
+}
+
+export interface SimulationTotals {
+  readonly events: number
+  readonly entered: number
+  readonly skipped: number
+  readonly sends: number
+  readonly sendsByTemplate: Readonly<Record<string, number>>
+  readonly converted: number
+  readonly exited: number
+  readonly completed: number
+  readonly failed: number
+  /** Runs still delayed or waiting at the end of the simulated period. */
+  readonly inFlight: number
+}
+
+export interface SimulationResult {
+  readonly sends: readonly SimulatedSend[]
+  readonly runs: readonly Run[]
+  readonly trace: readonly TraceEntry[]
+  readonly totals: SimulationTotals
+}
+
+interface ProfileState {
+  id: string
+  traits: Record<string, unknown>
+  timezone: string | null
+  firstSeenAt: Date | null
+  lastSeenAt: Date | null
+  readonly events: EventFacts[]
+}
+
+interface Timer {
+  readonly at: Date
+  readonly seq: number
+  readonly runId: string
+}
+
+export function simulate(
+  journeys: readonly Journey[],
+  events: readonly SimulationEvent[],
+  options: SimulationOptions,
+): SimulationResult {
+  const { evaluate, start, end } = options
+  const profiles = new Map<string, ProfileState>()
+  for (const p of options.profiles ?? [])
+    profiles.set(p.id, newProfile(p.id, p.traits ?? {}, p.timezone ?? null))
+  const journeyById = new Map(journeys.map((j) => [j.id, j]))
+  const runs = new Map<string, Run>()
+  const timers = new Map<string, Timer>()
+  const sends: SimulatedSend[] = []
+  const trace: TraceEntry[] = []
+  let timerSeq = 0
+  let skipped = 0
+  let processed = 0
+
+  const profileOf = (id: string) => {
+    const known = profiles.get(id)
+    if (known) return known
+    const p = newProfile(id, {}, null)
+    profiles.set(id, p)
+    return p
+  }
+
+  const depsFor = (p: ProfileState, now: Date): EngineDeps => ({
+    evaluate,
+    profile: facts(p),
+    history: memoryHistory(p, evaluate, now, facts(p)),
+    ...(options.stages ? { stages: options.stages } : {}),
+    ...(options.hash ? { hash: options.hash } : {}),
+  })
+
+  const apply = (journey: Journey, result: ReturnType<typeof advance>, now: Date) => {
+    runs.set(result.run.id, result.run)
+    trace.push(...result.trace)
+    const p = profileOf(result.run.profileId)
+    for (const e of result.effects) {
+      switch (e.type) {
+        case 'schedule_timer':
+          timers.set(e.timerId, { at: e.at, seq: timerSeq++, runId: e.runId })
+          break
+        case 'cancel_timer':
+          timers.delete(e.timerId)
+          break
+        case 'send':
+          sends.push({
+            at: now,
+            profileId: e.profileId,
+            journeyId: journey.id,
+            runId: e.runId,
+            stepId: e.stepId,
+            channel: e.channel,
+            template: e.template,
+            from: e.from,
+            plainText: e.plainText,
+          })
+          break
+        case 'update_profile':
+          Object.assign(p.traits, e.set)
+          for (const k of e.unset) delete p.traits[k]
+          break
+        case 'emit_event':
+          break
+        default: {
+          const never: never = e
+          return never
+        }
+      }
+    }
+  }
+
+  const fireTimersUntil = (t: Date, inclusive: boolean) => {
+    for (;;) {
+      let next: [string, Timer] | null = null
+      for (const entry of timers) {
+        const [, timer] = entry
+        if (!next || timer.at < next[1].at || (+timer.at === +next[1].at && timer.seq < next[1].seq))
+          next = entry
+      }
+      if (!next) return
+      const [id, timer] = next
+      const due = inclusive ? timer.at <= t : timer.at < t
+      if (!due) return
+      timers.delete(id)
+      const run = runs.get(timer.runId)!
+      const journey = journeyById.get(run.journeyId)!
+      const p = profileOf(run.profileId)
+      apply(
+        journey,
+        advance(journey, run, { kind: 'timer', timerId: id }, timer.at, depsFor(p, timer.at)),
+        timer.at,
+      )
+    }
+  }
+
+  const sorted = [...events]
+    .filter((e) => e.event.timestamp >= start && e.event.timestamp <= end)
+    .sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime())
+
+  for (const { profileId, event } of sorted) {
+    const now = event.timestamp
+    fireTimersUntil(now, true)
+    processed++
+    const p = profileOf(profileId)
+    const previousTraits = { ...p.traits }
+    if (event.type === 'identify') Object.assign(p.traits, event.traits)
+    p.events.push(event)
+    p.firstSeenAt ??= now
+    p.lastSeenAt = now
+    // Runs in flight see the event before it can start new ones.
+    for (const run of [...runs.values()]) {
+      if (run.profileId !== profileId || isFinal(run.status)) continue
+      const journey = journeyById.get(run.journeyId)!
+      apply(journey, advance(journey, run, { kind: 'event', event }, now, depsFor(p, now)), now)
+    }
+    for (const journey of journeys) {
+      const deps = depsFor(p, now)
+      const ctx: ConditionContext = { now, profile: deps.profile, event, history: deps.history, stages: [] }
+      const triggered = matchesTrigger(
+        journey.trigger,
+        { event, previousTraits, traits: p.traits },
+        evaluate,
+        ctx,
+      )
+      if (!triggered) continue
+      const past: PastEntry[] = [...runs.values()]
+        .filter((r) => r.journeyId === journey.id && r.profileId === profileId)
+        .map((r) => ({ key: r.key, enteredAt: r.enteredAt }))
+      const decision = decideEntry(journey, event, past, now, deps.profile)
+      if (!decision.enter) {
+        skipped++
+        trace.push(decision.trace)
+        continue
+      }
+      const runId = `${journey.id}/${profileId}/${decision.key}`
+      const input = { kind: 'enter', runId, version: 1, key: decision.key, event } as const
+      apply(journey, advance(journey, null, input, now, deps), now)
+    }
+  }
+  fireTimersUntil(end, true)
+
+  const all = [...runs.values()]
+  const count = (s: Run['status']) => all.filter((r) => r.status === s).length
+  const sendsByTemplate: Record<string, number> = {}
+  for (const s of sends) sendsByTemplate[s.template] = (sendsByTemplate[s.template] ?? 0) + 1
+  return {
+    sends,
+    runs: all,
+    trace,
+    totals: {
+      events: processed,
+      entered: all.length,
+      skipped,
+      sends: sends.length,
+      sendsByTemplate,
+      converted: count('converted'),
+      exited: count('exited'),
+      completed: count('completed'),
+      failed: count('failed'),
+      inFlight: all.filter((r) => !isFinal(r.status)).length,
+    },
+  }
+}
+
+function newProfile(
+  id: string,
+  traits: Readonly<Record<string, unknown>>,
+  timezone: string | null,
+): ProfileState {
+  return { id, traits: { ...traits }, timezone, firstSeenAt: null, lastSeenAt: null, events: [] }
+}
+
+function facts(p: ProfileState): ProfileFacts {
+  const tz = p.timezone ?? (typeof p.traits['timezone'] === 'string' ? p.traits['timezone'] : null)
+  return {
+    profileId: p.id,
+    userId: p.id,
+    traits: { ...p.traits },
+    firstSeenAt: p.firstSeenAt,
+    lastSeenAt: p.lastSeenAt,
+    timezone: tz,
+    segments: new Set(),
+    badges: new Set(),
+    stage: typeof p.traits['stage'] === 'string' ? p.traits['stage'] : null,
+    score: 0,
+  }
+}
+
+/** The profile's simulated past, matched with the same evaluator as everything else. */
+function memoryHistory(p: ProfileState, evaluate: Evaluate, now: Date, profile: ProfileFacts): EventHistory {
+  return {
+    count(q: HistoryQuery): number {
+      const where = whereCondition(q)
+      return p.events.filter(
+        (e) =>
+          e.name === q.event &&
+          (q.from === null || e.timestamp >= q.from) &&
+          (q.to === null || e.timestamp <= q.to) &&
+          (where === null ||
+            evaluate(where, { now, profile, event: e, history: { count: () => 0 }, stages: [] })),
+      ).length
+    },
+  }
+}

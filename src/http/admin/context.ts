@@ -1,0 +1,21 @@
+// What every admin route receives: its dependencies, and the workspace of the
+// admin key that authenticated the request.
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../../store/db.ts'
+import type { KeyResolver } from '../auth.ts'
+
+export interface AdminDeps {
+  readonly db: Db
+  readonly keys: KeyResolver
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the admin API's auth hook. */
+    adminWorkspaceId: string
+  }
+}
+
+export function workspaceOf(req: FastifyRequest): string {
+  return req.adminWorkspaceId
+}

@@ -1,0 +1,169 @@
+// Applies a batch of one partition's events, in seq order, inside one transaction:
+// resolve the profile, update it, run the hooks. Any error stops the batch and names
+// the event that caused it; the caller rolls back and decides (retry or dead-letter).
+import type { Clock } from '../domain/clock.ts'
+import type { NewEvent } from '../domain/events/types.ts'
+import type { IdentityInput } from '../domain/profiles/identity.ts'
+import { applyEvent, counterName, groupOf } from '../domain/profiles/state.ts'
+import { canonicalTimezone } from '../domain/profiles/timezone.ts'
+import { mergeTraits } from '../domain/profiles/traits.ts'
+import type { Logger } from '../log.ts'
+import type { Tx } from '../store/db.ts'
+import { insertEvents } from '../store/events.ts'
+import type { PendingEvent, ProcessedEvent } from '../store/processing.ts'
+import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
+import { joinGroup, readCounters, saveProfile } from '../store/profiles/write.ts'
+import type { FollowUp, HookContext, ProcessorHook } from './hooks.ts'
+
+export class EventFailure extends Error {
+  readonly event: PendingEvent
+  readonly hook: string | null
+  constructor(event: PendingEvent, hook: string | null, cause: unknown) {
+    super(`${hook ? `hook ${hook}: ` : ''}${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    })
+    this.name = 'EventFailure'
+    this.event = event
+    this.hook = hook
+  }
+}
+
+export interface ApplyDeps {
+  readonly hooks: readonly ProcessorHook[]
+  readonly clock: Clock
+  readonly log: Logger
+}
+
+export async function applyEvents(
+  tx: Tx,
+  events: readonly PendingEvent[],
+  now: Date,
+  deps: ApplyDeps,
+): Promise<ProcessedEvent[]> {
+  const cache = new ProfileCache()
+  const done: ProcessedEvent[] = []
+  const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
+  // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
+  await prefetchProfiles(tx, inputs, cache)
+  for (const [index, event] of events.entries()) {
+    let hookName: string | null = null
+    try {
+      const input = inputs[index]?.input ?? identityInput(event)
+      const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache)
+      const { workspaceId } = event
+      const { profileId } = resolved
+      // Events of this batch already assigned to a profile merged away now belong to the survivor.
+      if (resolved.merged.length) {
+        const gone = new Set(resolved.merged)
+        for (let i = 0; i < done.length; i++) {
+          const d = done[i] as ProcessedEvent
+          if (d.workspaceId === workspaceId && gone.has(d.profileId)) done[i] = { ...d, profileId }
+        }
+      }
+      const next = applyEvent(resolved.state, event)
+      const counter = counterName(event)
+      await saveProfile(
+        tx,
+        workspaceId,
+        profileId,
+        next,
+        counter ? { name: counter, at: event.timestamp } : null,
+        now,
+      )
+      cache.update(workspaceId, profileId, next)
+      const group = groupOf(event)
+      if (group) await joinGroup(tx, workspaceId, profileId, group, event.timestamp, now)
+
+      if (deps.hooks.length) {
+        let state = next
+        const profileView = () => ({
+          workspaceId,
+          profileId,
+          userId: resolved.userId,
+          traits: state.traits,
+          traitsBefore: resolved.state.traits,
+          timezone: state.timezone,
+          firstSeenAt: state.firstSeenAt,
+          lastSeenAt: state.lastSeenAt,
+          created: resolved.created,
+          mergedProfileIds: resolved.merged,
+        })
+        const counters = {
+          get: async (name: string) => (await readCounters(tx, workspaceId, profileId, name))[0] ?? null,
+          all: () => readCounters(tx, workspaceId, profileId),
+        }
+        // Trait writes go through here so the batch's profile cache stays true.
+        const updateTraits = async (changes: Readonly<Record<string, unknown>>) => {
+          const traits = mergeTraits(state.traits, changes)
+          state = { ...state, traits, timezone: canonicalTimezone(traits.timezone) ?? state.timezone }
+          await saveProfile(tx, workspaceId, profileId, state, null, now)
+          cache.update(workspaceId, profileId, state)
+          return traits
+        }
+        for (const hook of deps.hooks) {
+          hookName = hook.name
+          const ctx: HookContext = {
+            tx,
+            event: { ...event, profileId },
+            profile: profileView(),
+            counters,
+            clock: deps.clock,
+            now,
+            log: deps.log,
+            emit: (f) => emitFollowUp(tx, event, hook.name, f, now),
+            updateTraits,
+          }
+          await hook.onEvent(ctx)
+        }
+        hookName = null
+      }
+      done.push({ workspaceId, seq: event.seq, profileId })
+    } catch (err) {
+      throw new EventFailure(event, hookName, err)
+    }
+  }
+  return done
+}
+
+function identityInput(event: PendingEvent): IdentityInput {
+  const previousId = event.payload.previousId
+  return {
+    type: event.type,
+    userId: event.userId,
+    anonymousId: event.anonymousId,
+    previousId: typeof previousId === 'string' && previousId !== '' ? previousId : null,
+  }
+}
+
+/**
+ * A follow-up carries the cause's identities, so it lands in the same partition and
+ * is processed after its cause, for the same profile.
+ */
+async function emitFollowUp(
+  tx: Tx,
+  cause: PendingEvent,
+  hook: string,
+  f: FollowUp,
+  now: Date,
+): Promise<void> {
+  const e: NewEvent = {
+    workspaceId: cause.workspaceId,
+    messageId: `nudge:${hook}:${f.key ?? f.event}:${cause.messageId}`,
+    type: 'track',
+    name: f.event,
+    userId: cause.userId,
+    anonymousId: cause.anonymousId,
+    timestamp: now,
+    receivedAt: now,
+    partition: cause.partition,
+    payload: {
+      type: 'track',
+      event: f.event,
+      properties: f.properties ?? {},
+      ...(cause.userId ? { userId: cause.userId } : {}),
+      ...(cause.anonymousId ? { anonymousId: cause.anonymousId } : {}),
+      context: { nudge: { internal: true, hook, causeMessageId: cause.messageId } },
+    },
+  }
+  await insertEvents(tx, [e])
+}

@@ -1,0 +1,228 @@
+// Journeys at run time. As a processor hook, each event first moves the profile's runs
+// in flight (waits, goals, exits), then starts new runs of the live journeys it triggers.
+// As a timer handler, a due timer moves its run. Both apply the engine's decisions in the
+// transaction that carries the event or the timer, so nothing happens twice.
+import { createHash } from 'node:crypto'
+import type { Clock } from '../../domain/clock.ts'
+import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
+import { evaluate } from '../../domain/conditions/evaluate.ts'
+import { memoryHistory } from '../../domain/conditions/history.ts'
+import type { EventFacts, EventHistory, ProfileFacts } from '../../domain/conditions/types.ts'
+import type { StoredEvent } from '../../domain/events/types.ts'
+import { type AdvanceInput, advance, type EngineDeps } from '../../domain/journeys/engine.ts'
+import { decideEntry } from '../../domain/journeys/entry.ts'
+import type { JourneyEvent } from '../../domain/journeys/event.ts'
+import type { Run } from '../../domain/journeys/run.ts'
+import { matchesTrigger } from '../../domain/journeys/trigger.ts'
+import type { Journey } from '../../domain/journeys/types.ts'
+import type { Logger } from '../../log.ts'
+import type { Tx } from '../../store/db.ts'
+import { emitProfileEvent } from '../../store/events.ts'
+import {
+  eventFactsOf,
+  loadEventFacts,
+  loadProfileFacts,
+  updateProfileTraits,
+} from '../../store/profile-facts.ts'
+import { insertTrace, loadRunForUpdate, openRuns, pastEntries } from '../../store/runs.ts'
+import type { HookContext, ProcessorHook } from '../hooks.ts'
+import type { TimerHandler } from '../scheduler.ts'
+import type { JourneyCatalog } from './catalog.ts'
+import { applyAdvance, type EffectIO, JOURNEY_TIMER, type JourneyTimerPayload } from './effects.ts'
+
+const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
+/** How long a paused journey's due timer waits before it looks again. */
+const PAUSED_RECHECK_MS = 5 * 60_000
+
+export interface JourneyRuntimeOptions {
+  readonly catalog: JourneyCatalog
+  readonly clock: Clock
+  readonly log: Logger
+}
+
+export interface JourneyRuntime {
+  readonly hook: ProcessorHook
+  readonly timers: Readonly<Record<string, TimerHandler>>
+}
+
+/** Deterministic: the same (profile, journey, key) always gets the same run id. */
+export function runIdOf(workspaceId: string, profileId: string, journeyId: string, key: string): string {
+  return `r_${createHash('sha256').update(`${workspaceId}\u0000${profileId}\u0000${journeyId}\u0000${key}`).digest('hex').slice(0, 20)}`
+}
+
+export function journeyEventOf(e: StoredEvent): JourneyEvent {
+  return { ...eventFactsOf(e), id: e.messageId }
+}
+
+/** Event names that `performed` conditions anywhere in a journey ask about. */
+function performedEvents(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) performedEvents(v, out)
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>
+    if (o['type'] === 'performed' && typeof o['event'] === 'string') out.add(o['event'])
+    for (const v of Object.values(o)) performedEvents(v, out)
+  }
+  return out
+}
+
+/** The profile's past events that the journeys' conditions may count, plus the current one. */
+async function historyFor(
+  tx: Tx,
+  workspaceId: string,
+  profileId: string,
+  journeys: readonly Journey[],
+  current: (EventFacts & { messageId: string }) | null,
+): Promise<EventHistory> {
+  const names = new Set<string>()
+  for (const j of journeys) performedEvents(j, names)
+  if (names.size === 0) return memoryHistory([])
+  const past = await loadEventFacts(tx, workspaceId, profileId, [...names])
+  // The event being processed is not yet marked with its profile in the log.
+  if (current && names.has(current.name ?? '') && !past.some((e) => e.messageId === current.messageId)) {
+    past.push(current)
+  }
+  return memoryHistory(past)
+}
+
+export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime {
+  const { catalog, log } = opts
+
+  const deps = (profile: ProfileFacts, history: EventHistory): EngineDeps => ({
+    evaluate,
+    profile,
+    history,
+    stages: STAGES,
+  })
+
+  async function onEvent(ctx: HookContext): Promise<void> {
+    const { tx, event, now } = ctx
+    const ws = event.workspaceId
+    const profileId = ctx.profile.profileId
+    const live = await catalog.live(tx, ws)
+    const runs = await openRuns(tx, ws, profileId)
+    if (live.length === 0 && runs.length === 0) return
+
+    const facts = await loadProfileFacts(tx, ws, profileId, now)
+    if (!facts) return
+    const profile: ProfileFacts = { ...facts, traits: ctx.profile.traits }
+    let traits = ctx.profile.traits
+    const io: EffectIO = {
+      emit: (name, properties, key) => ctx.emit({ event: name, properties, key }),
+      async updateTraits(changes) {
+        traits = await ctx.updateTraits(changes)
+      },
+      traits: () => traits,
+    }
+    const jEvent = journeyEventOf(event)
+    const versions = new Map<string, Journey>()
+    for (const r of runs) {
+      const j = await catalog.version(tx, ws, r.journeyId, r.version)
+      if (j) versions.set(`${r.journeyId}/${r.version}`, j)
+    }
+    const history = await historyFor(
+      tx,
+      ws,
+      profileId,
+      [...versions.values(), ...live.map((l) => l.journey)],
+      {
+        ...jEvent,
+        messageId: event.messageId,
+      },
+    )
+
+    // 1. Runs in flight see the event first (a booking ends the wait it answers).
+    for (const stored of runs) {
+      const journey = versions.get(`${stored.journeyId}/${stored.version}`)
+      if (!journey) continue
+      const status = await catalog.status(tx, ws, stored.journeyId)
+      if (status === 'paused') continue
+      const result = advance(
+        journey,
+        stored.run,
+        { kind: 'event', event: jEvent },
+        now,
+        deps(profile, history),
+      )
+      if (result.effects.length === 0 && result.trace.length === 0 && result.run.status === stored.run.status)
+        continue
+      await applyAdvance(tx, ws, journey, result, now, io)
+    }
+
+    // 2. New entries.
+    const ctxFacts = { now, profile, event: jEvent, history, stages: STAGES }
+    for (const { journey, version } of live) {
+      const triggered = matchesTrigger(
+        journey.trigger,
+        { event: jEvent, previousTraits: ctx.profile.traitsBefore, traits: ctx.profile.traits },
+        evaluate,
+        ctxFacts,
+      )
+      if (!triggered) continue
+      const past = await pastEntries(tx, ws, profileId, journey.id)
+      const decision = decideEntry(journey, jEvent, past, now, profile)
+      if (!decision.enter) {
+        await insertTrace(tx, ws, profileId, [decision.trace])
+        continue
+      }
+      const input: AdvanceInput = {
+        kind: 'enter',
+        runId: runIdOf(ws, profileId, journey.id, decision.key),
+        version,
+        key: decision.key,
+        event: jEvent,
+      }
+      const result = advance(journey, null, input, now, deps({ ...profile, traits }, history))
+      await applyAdvance(tx, ws, journey, result, now, io)
+    }
+  }
+
+  const onTimer: TimerHandler = async (tx, timer, now) => {
+    const p = timer.payload as JourneyTimerPayload
+    const ws = timer.workspaceId
+    const stored = await loadRunForUpdate(tx, ws, timer.profileId, p.runId)
+    if (!stored) return
+    const journey = await catalog.version(tx, ws, stored.journeyId, stored.version)
+    if (!journey) {
+      log.warn(
+        { journeyId: stored.journeyId, version: stored.version },
+        'timer for an unknown journey version',
+      )
+      return
+    }
+    const status = await catalog.status(tx, ws, stored.journeyId)
+    if (status === 'paused') {
+      // A paused journey freezes its runs: the same timer looks again later.
+      return { postponeTo: new Date(now.getTime() + PAUSED_RECHECK_MS) }
+    }
+    const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
+    if (!facts) return
+    let traits = facts.traits
+    const io: EffectIO = {
+      emit: async (name, properties, key) => {
+        await emitProfileEvent(tx, {
+          workspaceId: ws,
+          profileId: timer.profileId,
+          messageId: `nudge:journeys:${key}`,
+          event: name,
+          properties,
+          at: now,
+        })
+      },
+      async updateTraits(changes) {
+        await updateProfileTraits(tx, ws, timer.profileId, changes, now)
+        traits = { ...traits, ...changes }
+      },
+      traits: () => traits,
+    }
+    const history = await historyFor(tx, ws, timer.profileId, [journey], null)
+    const run: Run = stored.run
+    const result = advance(journey, run, { kind: 'timer', timerId: timer.timerId }, now, deps(facts, history))
+    await applyAdvance(tx, ws, journey, result, now, io)
+    return undefined
+  }
+
+  return {
+    hook: { name: 'journeys', onEvent },
+    timers: { [JOURNEY_TIMER]: onTimer },
+  }
+}

@@ -1,0 +1,84 @@
+// Server adapter: node-postgres pool. LISTEN uses one dedicated client.
+import pg from 'pg'
+import type { Db, Queryable, Row } from './db.ts'
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v)
+    return pg.types.getTypeParser(oid, format)
+  },
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R = Row>(sql: string, params: readonly unknown[] = []) {
+      const res = await client.query({ text: sql, values: params as unknown[], types: typeParsers })
+      return res.rows as R[]
+    },
+    async exec(sql: string) {
+      await client.query(sql)
+    },
+  }
+}
+
+export interface PgOptions {
+  max?: number
+  /** Schema to put first on search_path (tests isolate by schema). */
+  schema?: string
+}
+
+export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
+  const config: pg.PoolConfig = { connectionString: url, max: opts.max ?? 10 }
+  if (opts.schema) config.options = `-c search_path=${opts.schema}`
+  const pool = new pg.Pool(config)
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {})
+  const base = wrap(pool)
+  let listener: pg.Client | undefined
+  const handlers = new Map<string, Set<(payload: string) => void>>()
+  const safeUrl = url.replace(/\/\/[^@/]*@/, '//')
+  return {
+    ...base,
+    label: safeUrl,
+    canListen: true,
+    isShared: true,
+    async transaction(fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const out = await fn(wrap(client))
+        await client.query('COMMIT')
+        return out
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    async listen(channel, onNotify) {
+      if (!listener) {
+        listener = new pg.Client(config)
+        listener.on('error', () => {})
+        await listener.connect()
+        listener.on('notification', (msg) => {
+          for (const h of handlers.get(msg.channel) ?? []) h(msg.payload ?? '')
+        })
+      }
+      let set = handlers.get(channel)
+      if (!set) {
+        set = new Set()
+        handlers.set(channel, set)
+        await listener.query(`LISTEN "${channel.replaceAll('"', '')}"`)
+      }
+      set.add(onNotify)
+      return async () => {
+        set.delete(onNotify)
+      }
+    },
+    async close() {
+      await listener?.end().catch(() => {})
+      await pool.end()
+    },
+  }
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { suppressionHash } from '../../src/store/suppressions.ts'
+import { describeEachDriver } from '../helpers/db.ts'
+import { type AdminFixture, adminFixture, seedEvents, seedProfile } from './helpers.ts'
+
+describeEachDriver('admin API: erasing a profile', (driver) => {
+  let f: AdminFixture
+  let ann: string
+  let annAnon: string
+  let bob: string
+  const count = async (table: string, profileIds: string[]) =>
+    (
+      await f.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE profile_id = ANY($1::uuid[])`,
+        [profileIds],
+      )
+    )[0]?.n
+
+  beforeAll(async () => {
+    f = await adminFixture(driver)
+    ann = await seedProfile(f.db, {
+      userId: 'ann-1',
+      anonymousIds: ['anon-a'],
+      traits: { email: ' Ann@Example.org ', name: 'Ann' },
+      counters: { 'Post Created': 2 },
+      groups: { club: { name: 'Club' } },
+    })
+    annAnon = await seedProfile(f.db, {
+      anonymousIds: ['anon-b'],
+      mergedInto: ann,
+      counters: { 'Page Viewed': 1 },
+    })
+    bob = await seedProfile(f.db, {
+      userId: 'bob',
+      traits: { email: 'bob@example.org' },
+      counters: { 'Post Created': 1 },
+      groups: { club: { name: 'Club' } },
+    })
+    await seedEvents(f.db, [
+      { messageId: 'a1', at: '2026-01-05T10:00:00Z', profileId: ann, userId: 'ann-1' },
+      { messageId: 'a2', at: '2026-01-05T11:00:00Z', profileId: annAnon, anonymousId: 'anon-b' },
+      // Not processed yet: found by her anonymousId, not by a profile id.
+      { messageId: 'a3', at: '2026-01-05T12:00:00Z', anonymousId: 'anon-a' },
+      { messageId: 'b1', at: '2026-01-05T10:00:00Z', profileId: bob, userId: 'bob' },
+    ])
+  })
+  afterAll(() => f.close())
+
+  it('erases the person, the profiles merged into her and all their data, and says how much', async () => {
+    const res = await f.app.inject({ method: 'DELETE', url: '/api/v1/profiles/anon-b', headers: f.auth })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({
+      profileId: ann,
+      erased: { events: 3, identities: 3, counters: 2, groupMemberships: 1, profiles: 2 },
+      suppressions: 4,
+    })
+    const family = [ann, annAnon]
+    for (const t of ['profiles', 'profile_identities', 'profile_event_counters', 'profile_groups'])
+      expect([t, await count(t, family)]).toEqual([t, 0])
+    const events = await f.db.query<{ message_id: string }>('SELECT message_id FROM events ORDER BY seq')
+    expect(events.map((e) => e.message_id)).toEqual(['b1'])
+    const gone = await f.app.inject({ method: 'GET', url: '/api/v1/profiles/ann-1', headers: f.auth })
+    expect(gone.statusCode).toBe(404)
+    const again = await f.app.inject({ method: 'DELETE', url: '/api/v1/profiles/ann-1', headers: f.auth })
+    expect(again.statusCode).toBe(404)
+  })
+
+  it('keeps hashes of her identifiers as suppressions, not the identifiers themselves', async () => {
+    const rows = await f.db.query<{ kind: string; value_hash: string; reason: string }>(
+      'SELECT kind, value_hash, reason FROM suppressions ORDER BY kind, value_hash',
+    )
+    const expected = [
+      ['user_id', suppressionHash('user_id', 'ann-1')],
+      ['anonymous_id', suppressionHash('anonymous_id', 'anon-a')],
+      ['anonymous_id', suppressionHash('anonymous_id', 'anon-b')],
+      ['email', suppressionHash('email', 'ann@example.org')],
+    ]
+    expect(rows.map((r) => [r.kind, r.value_hash]).sort()).toEqual(expected.sort())
+    expect(rows.every((r) => r.reason === 'erased')).toBe(true)
+    expect(JSON.stringify(rows)).not.toMatch(/ann/i)
+  })
+
+  it('leaves other people untouched', async () => {
+    const res = await f.app.inject({ method: 'GET', url: '/api/v1/profiles/bob', headers: f.auth })
+    expect(res.json()).toMatchObject({
+      id: bob,
+      counters: [{ event: 'Post Created', count: 1 }],
+      groups: [{ groupId: 'club', traits: { name: 'Club' } }],
+    })
+    const timeline = await f.app.inject({
+      method: 'GET',
+      url: '/api/v1/profiles/bob/events',
+      headers: f.auth,
+    })
+    expect(timeline.json().items.map((e: { messageId: string }) => e.messageId)).toEqual(['b1'])
+    const groups = await f.db.query('SELECT group_id FROM groups')
+    expect(groups).toEqual([{ group_id: 'club' }])
+  })
+})
