@@ -32,6 +32,18 @@ export const errorCatalogue = {
     status: 503,
     message: 'The events could not be stored; retry (nothing was acknowledged)',
   },
+  NUDGE_ERR_JOURNEY_INVALID: {
+    status: 400,
+    message: 'The journey document is invalid; nothing was stored. Fix every issue listed and send it again',
+  },
+  NUDGE_ERR_TEMPLATE_INVALID: {
+    status: 400,
+    message: 'The template is invalid; nothing was stored. Fix every issue listed and send it again',
+  },
+  NUDGE_ERR_JOURNEY_STATE: {
+    status: 409,
+    message: 'The journey is not in a state that allows this',
+  },
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue
@@ -40,6 +52,8 @@ export interface ErrorIssue {
   /** Where the problem is, e.g. "batch[3].properties.price" */
   readonly path: string
   readonly message: string
+  /** What to do about it, when we know. */
+  readonly hint?: string
 }
 
 export class NudgeError extends Error {

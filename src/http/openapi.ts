@@ -60,7 +60,9 @@ export const ErrorBody = z.object({
   error: z.object({
     code: z.enum(Object.keys(errorCatalogue) as [keyof typeof errorCatalogue]),
     message: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    issues: z
+      .array(z.object({ path: z.string(), message: z.string(), hint: z.string().optional() }))
+      .optional(),
   }),
 })
 

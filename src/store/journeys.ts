@@ -198,3 +198,50 @@ export async function liveJourneys(db: Queryable, workspaceId: string): Promise<
     createdAt: r.created_at,
   }))
 }
+
+export interface VersionSummary {
+  readonly version: number
+  readonly checksum: string
+  readonly createdAt: Date
+}
+
+export async function listJourneyVersions(
+  db: Queryable,
+  workspaceId: string,
+  journeyId: string,
+): Promise<VersionSummary[]> {
+  const rows = await db.query<{ version: number; checksum: string; created_at: Date }>(
+    `SELECT version, checksum, created_at FROM journey_versions
+     WHERE workspace_id = $1 AND journey_id = $2 ORDER BY version`,
+    [workspaceId, journeyId],
+  )
+  return rows.map((r) => ({ version: r.version, checksum: r.checksum, createdAt: r.created_at }))
+}
+
+/** The latest version of every journey not archived: what a new document must not loop with. */
+export async function latestDefinitions(
+  db: Queryable,
+  workspaceId: string,
+): Promise<{ journeyId: string; definition: Record<string, unknown> }[]> {
+  const rows = await db.query<{ journey_id: string; definition: Record<string, unknown> }>(
+    `SELECT j.journey_id, v.definition FROM journeys j JOIN journey_versions v
+       ON v.workspace_id = j.workspace_id AND v.journey_id = j.journey_id AND v.version = j.latest_version
+     WHERE j.workspace_id = $1 AND j.status <> 'archived' ORDER BY j.journey_id`,
+    [workspaceId],
+  )
+  return rows.map((r) => ({ journeyId: r.journey_id, definition: r.definition }))
+}
+
+/** Deletes a journey that was never published (so no run ever entered it). */
+export async function deleteDraftJourney(tx: Queryable, workspaceId: string, journeyId: string) {
+  const rows = await tx.query(
+    `DELETE FROM journeys WHERE workspace_id = $1 AND journey_id = $2 AND live_version IS NULL RETURNING 1`,
+    [workspaceId, journeyId],
+  )
+  if (rows.length === 0) return false
+  await tx.query('DELETE FROM journey_versions WHERE workspace_id = $1 AND journey_id = $2', [
+    workspaceId,
+    journeyId,
+  ])
+  return true
+}

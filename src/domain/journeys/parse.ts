@@ -3,7 +3,7 @@
 // known, the path in the document and, where we can, a hint.
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
 import type { z } from 'zod'
-import { type CheckOptions, checkJourney, pathText } from './checks.ts'
+import { type CheckIssue, type CheckOptions, checkJourney, pathText } from './checks.ts'
 import { JourneySchema } from './schema.ts'
 import type { Journey } from './types.ts'
 
@@ -59,33 +59,40 @@ export function parseJourneyDocument(
     }
     return { line: null, column: null }
   }
-  const issues: JourneyIssue[] = []
-  const result = JourneySchema.safeParse(data)
-  if (!result.success) {
-    for (const issue of flatten(result.error.issues)) {
-      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
-      issues.push({
-        file: fileName,
-        ...locate(path),
-        path: pathText(path),
-        message: wording(issue),
-        hint: null,
-      })
-    }
-  }
-  for (const issue of checkJourney(data, options)) {
-    issues.push({
+  const checked = checkDocument(data, options)
+  if (!checked.ok) {
+    const issues = checked.issues.map((issue) => ({
       file: fileName,
       ...locate(issue.path),
       path: pathText(issue.path),
       message: issue.message,
       hint: issue.hint,
-    })
-  }
-  if (issues.length > 0 || !result.success) {
+    }))
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
-    return { ok: false, errors: dedupe(issues) }
+    return { ok: false, errors: issues }
   }
+  return { ok: true, journey: checked.journey }
+}
+
+export type CheckResult =
+  | { readonly ok: true; readonly journey: Journey }
+  | { readonly ok: false; readonly issues: readonly CheckIssue[] }
+
+/**
+ * The schema and every check on a document already read (a parsed file, or the JSON body
+ * of the admin API): the one place that decides whether a journey is valid.
+ */
+export function checkDocument(data: unknown, options: ParseOptions = {}): CheckResult {
+  const issues: CheckIssue[] = []
+  const result = JourneySchema.safeParse(data)
+  if (!result.success) {
+    for (const issue of flatten(result.error.issues)) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+      issues.push({ path, message: wording(issue), hint: null })
+    }
+  }
+  issues.push(...checkJourney(data, options))
+  if (issues.length > 0 || !result.success) return { ok: false, issues: dedupe(issues) }
   return { ok: true, journey: result.data }
 }
 
@@ -118,10 +125,10 @@ function wording(issue: z.core.$ZodIssue): string {
   return issue.message
 }
 
-function dedupe(issues: JourneyIssue[]): JourneyIssue[] {
+function dedupe(issues: CheckIssue[]): CheckIssue[] {
   const seen = new Set<string>()
   return issues.filter((i) => {
-    const k = `${i.path}|${i.message}`
+    const k = `${pathText(i.path)}|${i.message}`
     if (seen.has(k)) return false
     seen.add(k)
     return true

@@ -5,8 +5,10 @@ import { NudgeError } from '../../domain/errors.ts'
 import { bearer, type KeyResolver } from '../auth.ts'
 import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
+import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
+import { templateRoutes } from './templates.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization
@@ -38,5 +40,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     profileRoutes(api, deps)
     eventRoutes(api, deps)
     keyRoutes(api, deps)
+    journeyRoutes(api, deps)
+    templateRoutes(api, deps)
   })
 }
