@@ -8,7 +8,7 @@ export interface Args {
 }
 
 /** Flags that never take a value, so `--dry-run file.yaml` keeps file.yaml as a positional. */
-const SWITCHES = new Set(['direct', 'json', 'help', 'force', 'dry-run', 'yes', 'version'])
+const SWITCHES = new Set(['direct', 'json', 'help', 'force', 'dry-run', 'yes', 'version', 'publish'])
 
 export function parse(argv: readonly string[]): Args {
   const positionals: string[] = []

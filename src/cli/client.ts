@@ -23,19 +23,21 @@ export function clientConfig(env: Record<string, string | undefined> = process.e
 export interface Client {
   readonly url: string
   /** Calls the admin API; resolves to the JSON answer of a 2xx. */
-  admin<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>
+  admin<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>
   /** Posts a raw JSON body to the ingest API with the write key. */
   ingest<T>(path: string, json: string): Promise<{ status: number; body: T }>
 }
 
 interface ErrorBody {
-  error?: { code?: string; message?: string; issues?: { path: string; message: string }[] }
+  error?: { code?: string; message?: string; issues?: { path: string; message: string; hint?: string }[] }
 }
 
 function describe(status: number, body: unknown): string {
   const e = (body as ErrorBody | undefined)?.error
   if (!e?.message) return `Nudge answered HTTP ${status}`
-  const issues = (e.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join('')
+  const issues = (e.issues ?? [])
+    .map((i) => `\n  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`)
+    .join('')
   return `Nudge answered HTTP ${status} ${e.code ?? ''}: ${e.message}${issues}`
 }
 
@@ -63,7 +65,7 @@ export function makeClient(config: ClientConfig = clientConfig()): Client {
 
   return {
     url: config.url,
-    async admin<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    async admin<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
       if (!config.adminKey)
         throw new CliError(
           'NUDGE_ADMIN_KEY is not set: export the admin key printed by the first "nudge start" ' +

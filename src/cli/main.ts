@@ -26,6 +26,14 @@ const commands: Record<string, Command> = {
     describe: 'import <file>: NDJSON of Segment events or CSV of profiles',
     run: async (a) => (await import('./commands/import.ts')).importFile(a),
   },
+  validate: {
+    describe: 'validate <files or folders...> [--templates dir]: check journey files offline',
+    run: async (a) => (await import('./commands/validate.ts')).validate(a),
+  },
+  apply: {
+    describe: 'apply <dir> [--publish]: send templates and journeys to the running server',
+    run: async (a) => (await import('./commands/apply.ts')).apply(a),
+  },
   export: {
     describe: 'export profiles|events [--format ndjson|csv] [--out file]',
     run: async (a) => (await import('./commands/export.ts')).exportData(a),

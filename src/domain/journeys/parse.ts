@@ -1,7 +1,7 @@
 // Loading a journey file (YAML or JSON: JSON is read by the YAML parser, which gives line
 // numbers for both). Every problem is reported at once, each with the file, the line when
 // known, the path in the document and, where we can, a hint.
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { type CheckIssue, type CheckOptions, checkJourney, pathText } from './checks.ts'
 import { JourneySchema } from './schema.ts'
@@ -44,21 +44,7 @@ export function parseJourneyDocument(
     }
   }
   const data: unknown = doc.toJS()
-  const locate = (path: readonly PropertyKey[]) => {
-    // The deepest node that exists on the path: a missing key points at its parent.
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined
-      if (node && (node as { range?: unknown }).range) {
-        const pos = lineCounter.linePos(node.range![0])
-        return { line: pos.line, column: pos.col }
-      }
-      if (n === 0 && (isMap(doc.contents) || isSeq(doc.contents)) && doc.contents.range) {
-        const pos = lineCounter.linePos(doc.contents.range[0])
-        return { line: pos.line, column: pos.col }
-      }
-    }
-    return { line: null, column: null }
-  }
+  const locate = locator(doc, lineCounter)
   const checked = checkDocument(data, options)
   if (!checked.ok) {
     const issues = checked.issues.map((issue) => ({
@@ -94,6 +80,32 @@ export function checkDocument(data: unknown, options: ParseOptions = {}): CheckR
   issues.push(...checkJourney(data, options))
   if (issues.length > 0 || !result.success) return { ok: false, issues: dedupe(issues) }
   return { ok: true, journey: result.data }
+}
+
+type Located = { line: number | null; column: number | null }
+
+/** Where a path of the document is written: the deepest node that exists on it (a missing key points at its parent). */
+function locator(doc: Document, lineCounter: LineCounter): (path: readonly PropertyKey[]) => Located {
+  return (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined
+      if (node && (node as { range?: unknown }).range) {
+        const pos = lineCounter.linePos(node.range![0])
+        return { line: pos.line, column: pos.col }
+      }
+      if (n === 0 && (isMap(doc.contents) || isSeq(doc.contents)) && doc.contents.range) {
+        const pos = lineCounter.linePos(doc.contents.range[0])
+        return { line: pos.line, column: pos.col }
+      }
+    }
+    return { line: null, column: null }
+  }
+}
+
+/** The line a path of a journey file is on, for issues found after parsing (e.g. across files). */
+export function lineOf(text: string, path: readonly (string | number)[]): number | null {
+  const lineCounter = new LineCounter()
+  return locator(parseDocument(text, { lineCounter }), lineCounter)(path).line
 }
 
 /** "file:line: path: message (hint)" */
