@@ -84,10 +84,13 @@ export async function applyJourney(
   if (!current) {
     outcome = 'created'
     version = 1
-    await tx.query(
-      `INSERT INTO journeys (workspace_id, journey_id, name, status, latest_version) VALUES ($1, $2, $3, 'draft', 1)`,
+    const inserted = await tx.query(
+      `INSERT INTO journeys (workspace_id, journey_id, name, status, latest_version) VALUES ($1, $2, $3, 'draft', 1)
+       ON CONFLICT (workspace_id, journey_id) DO NOTHING RETURNING 1`,
       [workspaceId, definition.id, definition.name],
     )
+    // Another transaction created it first (it waited for that one to commit): apply on top of it.
+    if (inserted.length === 0) return applyJourney(tx, workspaceId, definition, opts)
   } else {
     const latest = await tx.query<{ checksum: string }>(
       'SELECT checksum FROM journey_versions WHERE workspace_id = $1 AND journey_id = $2 AND version = $3',

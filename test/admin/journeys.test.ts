@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { applyJourney } from '../../src/store/journeys.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { type AdminFixture, adminFixture, otherWorkspace } from './helpers.ts'
 
@@ -192,6 +193,37 @@ describeEachDriver('admin API: journeys and templates', (driver) => {
     expect((await call('GET', '/api/v1/journeys/draft-only')).status).toBe(404)
     const rows = await f.db.query("SELECT 1 FROM journey_versions WHERE journey_id = 'draft-only'")
     expect(rows).toEqual([])
+  })
+
+  it('applies a new journey created by another transaction meanwhile on top of it', async () => {
+    const doc = { ...welcome, id: 'twice', name: 'Twice' }
+    let release = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    // One transaction creates the journey and holds it; the API request arrives meanwhile.
+    const held = f.db.transaction(async (tx) => {
+      await applyJourney(tx, 'default', doc)
+      await gate
+    })
+    const post = call('POST', '/api/v1/journeys', doc)
+    if (driver === 'pg') {
+      // Wait until the request is blocked on the row the held transaction inserted.
+      for (;;) {
+        const waiting = await f.db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        if (waiting.length > 0) break
+        await new Promise((r) => setImmediate(r))
+      }
+    }
+    release()
+    await held
+    const answer = await post
+    expect(answer.status).toBe(200)
+    expect(answer.body.outcome).toBe('unchanged')
+    const rows = await f.db.query("SELECT version FROM journey_versions WHERE journey_id = 'twice'")
+    expect(rows).toEqual([{ version: 1 }])
   })
 
   it('keeps journeys and templates inside their workspace', async () => {
