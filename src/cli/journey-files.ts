@@ -70,14 +70,19 @@ export async function loadJourneysAsCode(
   const folder = templatesDir ? await loadTemplateFolder(templatesDir) : null
   for (const e of folder?.errors ?? [])
     for (const i of e.issues) problems.push(`${e.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`)
-  const names = folder ? [...folder.templates.keys()] : undefined
+  const known = folder
+    ? {
+        templates: [...folder.templates.keys()],
+        templateChannels: Object.fromEntries([...folder.templates].map(([n, t]) => [n, t.channel])),
+      }
+    : {}
 
   const journeys: JourneyFile[] = []
   const byId = new Map<string, string>()
   const texts = new Map<string, string>()
   for (const file of files) {
     const text = await readFile(file, 'utf8')
-    const parsed = parseJourneyDocument(text, file, names ? { templates: names } : {})
+    const parsed = parseJourneyDocument(text, file, known)
     if (!parsed.ok) {
       byFile.get(file)?.push(...parsed.errors.map(formatIssue))
       continue

@@ -71,10 +71,11 @@ export async function listTemplates(db: Queryable, workspaceId: string): Promise
   return rows.map(toRecord)
 }
 
-export async function templateNames(db: Queryable, workspaceId: string): Promise<string[]> {
-  const rows = await db.query<{ name: string }>(
-    'SELECT name FROM templates WHERE workspace_id = $1 ORDER BY name',
+/** Each template's channel, by name: what journey checks need. */
+export async function templateChannels(db: Queryable, workspaceId: string): Promise<Record<string, string>> {
+  const rows = await db.query<{ name: string; channel: string }>(
+    "SELECT name, definition->>'channel' AS channel FROM templates WHERE workspace_id = $1",
     [workspaceId],
   )
-  return rows.map((r) => r.name)
+  return Object.fromEntries(rows.map((r) => [r.name, r.channel]))
 }

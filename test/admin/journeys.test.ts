@@ -119,6 +119,7 @@ describeEachDriver('admin API: journeys and templates', (driver) => {
       steps: [
         { id: 'a', type: 'wait', for: { event: 'Post Created' } },
         { id: 'a', type: 'send', channel: 'pigeon', template: 'welcome' },
+        { id: 'b', type: 'send', channel: 'sms', template: 'welcome' },
       ],
     })
     expect(res.status).toBe(400)
@@ -134,6 +135,11 @@ describeEachDriver('admin API: journeys and templates', (driver) => {
           path: 'body.steps[1].channel',
           message: 'unknown channel pigeon',
           hint: 'use one of email, sms, push, webhook, in_app',
+        },
+        {
+          path: 'body.steps[2].template',
+          message: 'template welcome is written for email, but this step sends by sms',
+          hint: 'use channel: email, or a template written for sms',
         },
       ]),
     )

@@ -11,6 +11,8 @@ export interface CheckOptions {
   readonly channels?: readonly string[]
   /** Template names that exist; unchecked when absent. */
   readonly templates?: readonly string[]
+  /** The channel of each template, to catch an email template sent by push; unchecked when absent. */
+  readonly templateChannels?: Readonly<Record<string, string>>
   /** Trait types, to catch `plan > 5` on a text trait; unchecked when absent. */
   readonly traitTypes?: Readonly<Record<string, TraitType>>
 }
@@ -123,6 +125,14 @@ export function checkJourney(doc: unknown, options: CheckOptions = {}): CheckIss
           [...path, 'template'],
           `unknown template ${template}`,
           'create the template first, or fix its name',
+        )
+      }
+      const made = typeof template === 'string' ? options.templateChannels?.[template] : undefined
+      if (made !== undefined && typeof channel === 'string' && made !== channel) {
+        add(
+          [...path, 'template'],
+          `template ${template} is written for ${made}, but this step sends by ${channel}`,
+          `use channel: ${made}, or a template written for ${channel}`,
         )
       }
       if ((step['from'] !== undefined || step['plain_text'] !== undefined) && channel !== 'email') {

@@ -23,7 +23,7 @@ import {
   publishVersion,
   setJourneyStatus,
 } from '../../store/journeys.ts'
-import { templateNames } from '../../store/templates.ts'
+import { templateChannels } from '../../store/templates.ts'
 import { route } from '../openapi.ts'
 import { type AdminDeps, workspaceOf } from './context.ts'
 
@@ -73,7 +73,8 @@ async function found(db: Queryable, ws: string, id: string): Promise<JourneyReco
 
 /** Every issue of a document, checked against what the workspace holds. */
 async function checkInWorkspace(tx: Queryable, ws: string, document: unknown): Promise<Journey> {
-  const checked = checkDocument(document, { templates: await templateNames(tx, ws) })
+  const channels = await templateChannels(tx, ws)
+  const checked = checkDocument(document, { templates: Object.keys(channels), templateChannels: channels })
   const fail = (issues: readonly ErrorIssue[]) =>
     new NudgeError('NUDGE_ERR_JOURNEY_INVALID', undefined, issues)
   const issue = (i: { path: readonly (string | number)[]; message: string; hint: string | null }) => ({
