@@ -101,11 +101,10 @@ export function explainWhy(input: WhyInput): string[] {
     const sent = trace.filter((t) => t.kind === 'send' && t.data['template'] === template)
     if (sent.length > 0) {
       for (const s of sent) {
-        const before = trace.filter(
-          (t) =>
-            t.at <= s.at &&
-            ['branch', 'split', 'waiting', 'received', 'timed_out', 'delayed'].includes(t.kind),
-        )
+        // The trace is in decision order: a delay noted at the same instant after the send is not a cause.
+        const before = trace
+          .slice(0, trace.indexOf(s))
+          .filter((t) => ['branch', 'split', 'waiting', 'received', 'timed_out', 'delayed'].includes(t.kind))
         const because = before.map((t) => t.message).join('; ')
         out.push(
           `${intro}, ${whoInSentence} got ${template} on ${day(s.at)}${because ? ` after: ${because}` : ''}.`,
