@@ -26,6 +26,14 @@ const commands: Record<string, Command> = {
     describe: 'import <file>: NDJSON of Segment events or CSV of profiles',
     run: async (a) => (await import('./commands/import.ts')).importFile(a),
   },
+  simulate: {
+    describe: 'simulate <journeys...> --events file.ndjson | --since 30d: who would get what, and when',
+    run: async (a) => (await import('./commands/simulate.ts')).simulateCommand(a),
+  },
+  why: {
+    describe: 'why <profile> [--journey j] [--template t]: the journeys of a person, in sentences',
+    run: async (a) => (await import('./commands/why.ts')).why(a),
+  },
   export: {
     describe: 'export profiles|events [--format ndjson|csv] [--out file]',
     run: async (a) => (await import('./commands/export.ts')).exportData(a),

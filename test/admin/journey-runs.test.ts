@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.ts'
 import { createKey } from '../../src/store/workspaces.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
+import { runCli } from './cli-server.ts'
 
 interface Answer {
   profile: { id: string; userId: string | null }
@@ -32,6 +33,8 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
   let world: World
   let app: FastifyInstance
   let auth: { authorization: string }
+  let env: Record<string, string>
+  const cli = (...args: string[]) => runCli(args, env)
 
   const get = async (path: string) => {
     const res = await app.inject({ method: 'GET', url: path, headers: auth })
@@ -56,6 +59,8 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     await world.runUntil('2026-03-06T12:00:00Z')
     auth = { authorization: `Bearer ${(await createKey(world.db, 'default', 'admin')).secret}` }
     app = await buildApp({ db: world.db, log: silentLogger })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    env = { NUDGE_URL: url, NUDGE_ADMIN_KEY: auth.authorization.slice('Bearer '.length) }
   })
   afterAll(async () => {
     await app.close()
@@ -156,5 +161,63 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     const op = doc.paths['/api/v1/profiles/{id}/journeys']?.get
     expect(op?.operationId).toBe('listProfileJourneys')
     expect(op?.parameters.map((p) => p.name).sort()).toEqual(['id', 'journey', 'template'])
+  })
+
+  it('nudge why prints the sentences a community manager reads; an unknown person is a clear error', async () => {
+    const res = await cli('why', 'bob', '--journey', 'welcome-series')
+    expect(res.code).toBe(0)
+    expect(res.stdout).toBe(
+      'Welcome series (welcome-series)\n' +
+        '  bob entered Welcome series on 2 March 2026 at 10:00 because of Signed Up; got welcome by email at 10:00; ' +
+        'waited 2 days; got newcomer-1-find-your-way by email on 4 March at 10:00; was to wait 3 days until 7 March at 10:00; ' +
+        'exited on 5 March at 08:00: Unsubscribed.\n',
+    )
+    const never = await cli(
+      'why',
+      'ann',
+      '--journey',
+      'abandoned-booking',
+      '--template',
+      'finish-your-booking',
+    )
+    expect(never.stdout.split('\n')).toEqual([
+      'Abandoned booking (abandoned-booking)',
+      '  Ann never entered Abandoned booking.',
+      '  Ann never did Trip Searched, the event that starts it.',
+      '  Ann never entered journey abandoned-booking, so never got finish-your-booking.',
+      '',
+    ])
+    const nobody = await cli('why', 'nobody')
+    expect(nobody.code).toBe(1)
+    expect(nobody.stderr).toBe(
+      'No profile has the userId, anonymousId or id "nobody" in this workspace. Check the spelling; "nudge export profiles" lists them.\n',
+    )
+    const usage = await cli('why')
+    expect(usage.code).toBe(2)
+  })
+
+  it('nudge simulate --since replays the stored history and finds the sends the runtime made', async () => {
+    const res = await cli(
+      'simulate',
+      `${import.meta.dirname}/../../examples/journeys/welcome-series.yaml`,
+      '--since',
+      '2026-03-01T00:00:00Z',
+      '--until',
+      '2026-03-06T12:00:00Z',
+    )
+    expect(res.code).toBe(0)
+    const simulated = res.stdout.split('\n\n')[0]!.split('\n')
+    const real = (await world.sends()).filter((l) => !/finish-your-booking|charter/.test(l))
+    expect(simulated.map((l) => l.replace(/\s+/g, ' '))).toEqual(
+      real.map((l) => {
+        const [user, what, at] = l.split(' ') as [string, string, string]
+        return `${at.slice(0, 16).replace('T', ' ')} UTC ${user} ${what} welcome-series`
+      }),
+    )
+    // The Journey Entered/Exited events the runtime logged are not fed back in.
+    expect(res.stdout).toMatch(/\(\d+ events Nudge emitted for its own journeys were left out\)/)
+    // Nothing was written: the runs are the runtime's alone.
+    const [runs] = await world.db.query<{ n: number }>('SELECT count(*)::int AS n FROM journey_runs')
+    expect(runs?.n).toBe(4)
   })
 })
