@@ -150,3 +150,29 @@ export async function profileRuns(
   )
   return rows.map((r) => ({ run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }))
 }
+
+/** What became of a message a run's send step queued (its row in the outbox and message log). */
+export interface RunMessage {
+  readonly runId: string
+  readonly stepId: string
+  readonly status: string
+  /** Why a message was not sent (the guard or channel's reason), if it was not. */
+  readonly error: string | null
+}
+
+/** The messages of a person's runs, for telling what each send step led to. */
+export async function runMessages(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+  journeyId?: string,
+): Promise<RunMessage[]> {
+  const rows = await db.query<{ run_id: string; step_id: string; status: string; last_error: string | null }>(
+    `SELECT run_id, step_id, status, last_error FROM messages
+     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND run_id IS NOT NULL AND step_id IS NOT NULL
+       AND ($3::text IS NULL OR journey_id = $3)
+     ORDER BY created_at`,
+    [workspaceId, profileIds, journeyId ?? null],
+  )
+  return rows.map((r) => ({ runId: r.run_id, stepId: r.step_id, status: r.status, error: r.last_error }))
+}

@@ -57,6 +57,14 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     await world.track('bob', 'Moderation Comment Received', { comment: 'read-the-rules', comment_id: 'c2' })
     await world.track('bob', 'Moderation Comment Received', { comment: 'be-kind', comment_id: 'c3' })
     await world.runUntil('2026-03-06T12:00:00Z')
+    // What the dispatcher records after the guards and the channel, written the way it writes it.
+    await world.db.query(`UPDATE messages SET status = 'sent'`)
+    await world.db.query(
+      `UPDATE messages SET status = 'delivered' WHERE template = 'newcomer-1-find-your-way'`,
+    )
+    await world.db.query(
+      `UPDATE messages SET status = 'suppressed', last_error = 'no push subscription' WHERE channel = 'push'`,
+    )
     auth = { authorization: `Bearer ${(await createKey(world.db, 'default', 'admin')).secret}` }
     app = await buildApp({ db: world.db, log: silentLogger })
     const url = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -79,7 +87,7 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     const welcome = body.journeys.find((j) => j.journeyId === 'welcome-series')!
     expect(welcome.story).toEqual([
       'bob entered Welcome series on 2 March 2026 at 10:00 because of Signed Up; got welcome by email at 10:00; ' +
-        'waited 2 days; got newcomer-1-find-your-way by email on 4 March at 10:00; was to wait 3 days until 7 March at 10:00; ' +
+        'waited 2 days; got newcomer-1-find-your-way by email on 4 March at 10:00 (delivered); was to wait 3 days until 7 March at 10:00; ' +
         'exited on 5 March at 08:00: Unsubscribed.',
     ])
     expect(welcome.runs).toMatchObject([
@@ -102,11 +110,15 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     expect(booking.story[0]).toBe(
       'bob entered Abandoned booking on 2 March 2026 at 10:00 because of Trip Searched; ' +
         'waited for Booking Completed (up to 30 minutes); no Booking Completed within 30m at 10:30; ' +
-        'got finish-your-booking by email at 10:30; got finish-your-booking-push by push at 10:30; ' +
+        'got finish-your-booking by email at 10:30; did not get finish-your-booking-push by push at 10:30: ' +
+        'suppressed (no push subscription); ' +
         'is now at the goal window until 9 March at 10:00.',
     )
     const rules = body.journeys.find((j) => j.journeyId === 'rules-reminder')!
     expect(rules.runs.map((r) => r.key)).toEqual(['c1'])
+    expect(rules.story[1]).toMatch(
+      /^On 5 March 2026 at 08:00 the entry was skipped: at most 1 per 7d, last entered on 2026-03-05T08:00:00/,
+    )
     expect(rules.skipped.map((s) => s.message)).toEqual([
       expect.stringMatching(/^skipped: at most 1 per 7d, last entered on 2026-03-05T08:00:00/),
     ])
@@ -169,7 +181,7 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     expect(res.stdout).toBe(
       'Welcome series (welcome-series)\n' +
         '  bob entered Welcome series on 2 March 2026 at 10:00 because of Signed Up; got welcome by email at 10:00; ' +
-        'waited 2 days; got newcomer-1-find-your-way by email on 4 March at 10:00; was to wait 3 days until 7 March at 10:00; ' +
+        'waited 2 days; got newcomer-1-find-your-way by email on 4 March at 10:00 (delivered); was to wait 3 days until 7 March at 10:00; ' +
         'exited on 5 March at 08:00: Unsubscribed.\n',
     )
     const never = await cli(

@@ -13,6 +13,8 @@ export interface StoryOptions {
   readonly who: string
   /** Times are shown in this zone (the member's); UTC when absent or unknown. */
   readonly timezone?: string | null
+  /** What became of each send, by `${runId}/${stepId}` (absent in a simulation). */
+  readonly messages?: ReadonlyMap<string, { readonly status: string; readonly error: string | null }>
 }
 
 const UNIT_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' }
@@ -98,8 +100,11 @@ export function tellRun(
     switch (t.kind) {
       case 'entered':
         return `entered ${journey.name} ${when(t.at)} because of ${String(t.data['event'] ?? 'the trigger')}`
-      case 'send':
-        return `got ${String(t.data['template'])} by ${String(t.data['channel'])} ${when(t.at)}`
+      case 'send': {
+        const what = `${String(t.data['template'])} by ${String(t.data['channel'])} ${when(t.at)}`
+        const message = opts.messages?.get(`${t.runId}/${t.stepId}`)
+        return message ? sendOutcome(what, message) : `got ${what}`
+      }
       case 'delayed': {
         const step = t.stepId ? plan.byId.get(t.stepId)?.step : undefined
         const until = asDate(t.data['until'])
@@ -149,6 +154,23 @@ export function tellRun(
   }
 }
 
+/** A send as the member lived it: got it, not yet, or held back by a guard or the channel. */
+function sendOutcome(what: string, m: { readonly status: string; readonly error: string | null }): string {
+  switch (m.status) {
+    case 'sent':
+      return `got ${what}`
+    case 'delivered':
+    case 'opened':
+    case 'clicked':
+      return `got ${what} (${m.status})`
+    case 'queued':
+    case 'sending':
+      return `got ${what} (queued, not sent yet)`
+    default:
+      return `did not get ${what}: ${m.status}${m.error ? ` (${m.error})` : ''}`
+  }
+}
+
 export interface NeverEnteredInput {
   readonly journey: Journey
   /** Trace entries of this person's skipped entries into the journey. */
@@ -159,14 +181,22 @@ export interface NeverEnteredInput {
   readonly appliedAt?: Date | null
 }
 
+/** One sentence per refused entry, with the entry rule's reason. */
+export function tellSkipped(skipped: readonly TraceEntry[], opts: StoryOptions): string[] {
+  const face = clockface(opts)
+  return skipped.map(
+    (s) =>
+      `On ${face.day(s.at)} at ${face.time(s.at)} the entry was skipped: ${strip(s.message, /^skipped: /)}.`,
+  )
+}
+
 /** Why a person has no run of a journey, in sentences. */
 export function tellNeverEntered(input: NeverEnteredInput, opts: StoryOptions): string[] {
   const { journey } = input
   const face = clockface(opts)
   const at = (d: Date) => `${face.day(d)} at ${face.time(d)}`
   const out = [`${opts.who} never entered ${journey.name}.`]
-  for (const s of input.skipped)
-    out.push(`On ${at(s.at)} the entry was skipped: ${strip(s.message, /^skipped: /)}.`)
+  out.push(...tellSkipped(input.skipped, opts))
   if (input.skipped.length > 0) return out
   const trigger = journey.trigger
   if (trigger.type !== 'event' || !input.triggerEvents) {

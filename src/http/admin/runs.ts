@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { NudgeError } from '../../domain/errors.ts'
 import { JourneySchema } from '../../domain/journeys/schema.ts'
-import { type StoryOptions, tellNeverEntered, tellRun } from '../../domain/journeys/story.ts'
+import { type StoryOptions, tellNeverEntered, tellRun, tellSkipped } from '../../domain/journeys/story.ts'
 import type { TraceEntry } from '../../domain/journeys/trace.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
 import { explainWhy } from '../../domain/journeys/why.ts'
 import type { Queryable } from '../../store/db.ts'
 import { getJourneyVersion, listJourneys } from '../../store/journeys.ts'
 import { getProfile, profileFamily } from '../../store/profiles/read.ts'
-import { profileRuns, profileTrace, type StoredRun } from '../../store/runs.ts'
+import { profileRuns, profileTrace, type RunMessage, runMessages, type StoredRun } from '../../store/runs.ts'
 import { route } from '../openapi.ts'
 import { type AdminDeps, workspaceOf } from './context.ts'
 import { ProfileParams, profileNotFound } from './profiles.ts'
@@ -41,6 +41,9 @@ const RunSchema = z
     currentStep: z.string().nullable().describe('The delay or wait step the run stands on'),
     waitingUntil: Timestamp.nullable(),
     outcome: z.string().nullable(),
+    messages: z
+      .array(z.object({ stepId: z.string(), status: z.string(), error: z.string().nullable() }))
+      .describe('What became of each message the run queued: queued, sent, delivered, capped, suppressed, …'),
     trace: z.array(TraceEntrySchema),
   })
   .meta({ id: 'JourneyRun' })
@@ -128,9 +131,10 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const profile = await getProfile(deps.db, ws, params.id)
       if (!profile) throw profileNotFound(params.id)
       const family = await profileFamily(deps.db, ws, profile.id)
-      const [runs, trace] = await Promise.all([
+      const [runs, trace, messages] = await Promise.all([
         profileRuns(deps.db, ws, family, query.journey),
         profileTrace(deps.db, ws, family, query.journey),
+        runMessages(deps.db, ws, family, query.journey),
       ])
       const definitionOf = definitions(deps.db, ws)
       const records = new Map((await listJourneys(deps.db, ws)).map((j) => [j.journeyId, j]))
@@ -153,6 +157,7 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const opts: StoryOptions = {
         who: nameOf(profile.traits, profile.userId ?? profile.id),
         timezone: profile.timezone,
+        messages: new Map(messages.map((m) => [`${m.runId}/${m.stepId}`, m])),
       }
       const journeys = []
       for (const journeyId of [...ids].sort()) {
@@ -167,7 +172,8 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
           const d = (await definitionOf(journeyId, r.version)) ?? journey
           story.push(tellRun(d, r.run, trace, opts))
         }
-        if (mine.length === 0) {
+        if (mine.length > 0) story.push(...tellSkipped(skipped, opts))
+        else {
           const trigger = journey.trigger
           const counter =
             trigger.type === 'event' ? profile.counters.find((c) => c.event === trigger.event) : undefined
@@ -189,7 +195,13 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
         journeys.push({
           journeyId,
           name: record?.name ?? journey.name,
-          runs: mine.map((r) => runJson(r, history.find((h) => h.run === r.run)?.trace ?? [])),
+          runs: mine.map((r) =>
+            runJson(
+              r,
+              history.find((h) => h.run === r.run)?.trace ?? [],
+              messages.filter((m) => m.runId === r.run.id),
+            ),
+          ),
           skipped: skipped.map(traceJson),
           story,
           ...(query.template
@@ -210,7 +222,11 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
   )
 }
 
-function runJson(stored: StoredRun, trace: readonly TraceEntry[]): z.input<typeof RunSchema> {
+function runJson(
+  stored: StoredRun,
+  trace: readonly TraceEntry[],
+  messages: readonly RunMessage[],
+): z.input<typeof RunSchema> {
   const { run } = stored
   return {
     runId: run.id,
@@ -222,6 +238,7 @@ function runJson(stored: StoredRun, trace: readonly TraceEntry[]): z.input<typeo
     currentStep: run.cursor,
     waitingUntil: run.pending?.until.toISOString() ?? null,
     outcome: run.outcome,
+    messages: messages.map((m) => ({ stepId: m.stepId, status: m.status, error: m.error })),
     trace: trace.map(traceJson),
   }
 }
