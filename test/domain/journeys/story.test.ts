@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { SimulationResult } from '../../../src/domain/journeys/simulate.ts'
 import { durationInWords, tellNeverEntered, tellRun } from '../../../src/domain/journeys/story.ts'
 import type { Journey } from '../../../src/domain/journeys/types.ts'
-import { event, loadExample, on, run } from '../../helpers/journeys.ts'
+import { event, loadExample, on, plansJourney, run } from '../../helpers/journeys.ts'
 
 const window = { start: '2026-01-01T00:00:00Z', end: '2027-03-01T00:00:00Z' }
 
@@ -32,23 +32,9 @@ describe('tellRun', () => {
 
   it('tells the branch taken and where a run in flight stands, with the year when it changes', () => {
     const journey: Journey = {
-      id: 'plans',
-      name: 'Plans',
-      trigger: { type: 'event', event: 'Signed Up' },
-      entry: { type: 'once' },
+      ...plansJourney,
       steps: [
-        {
-          id: 'by-plan',
-          type: 'branch',
-          paths: [
-            {
-              name: 'pro',
-              when: { type: 'trait', path: 'plan', op: 'eq', value: 'pro' },
-              steps: [{ type: 'send', channel: 'email', template: 'pro-tips' }],
-            },
-          ],
-          else: [{ type: 'send', channel: 'email', template: 'upgrade' }],
-        },
+        ...plansJourney.steps,
         { id: 'later', type: 'delay', for: '1d12h' },
         { type: 'send', channel: 'email', template: 'follow-up' },
         { id: 'next-year', type: 'delay', for: '30d' },
