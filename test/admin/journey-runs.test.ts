@@ -8,6 +8,7 @@ import { createKey } from '../../src/store/workspaces.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
 import { runCli } from './cli-server.ts'
+import { otherWorkspace } from './helpers.ts'
 
 interface Answer {
   profile: { id: string; userId: string | null }
@@ -21,6 +22,7 @@ interface Answer {
       endedAt: string | null
       currentStep: string | null
       waitingUntil: string | null
+      messages: { stepId: string; status: string; error: string | null }[]
       trace: { kind: string; stepId: string | null; message: string }[]
     }[]
     skipped: { message: string }[]
@@ -154,6 +156,31 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     expect(notYet.body.journeys[0]?.why).toEqual([
       'In the run that entered because Signed Up happened (key once), newcomer-2-first-post was not sent: the run ended on 2026-03-05 08:00 before reaching it (exited: Unsubscribed).',
     ])
+  })
+
+  it('says when a guard or the channel held a message back', async () => {
+    const held = await get('/api/v1/profiles/bob/journeys?template=finish-your-booking-push')
+    expect(held.body.journeys.map((j) => j.journeyId)).toEqual(['abandoned-booking'])
+    expect(held.body.journeys[0]?.why).toEqual([
+      'In the run that entered because Trip Searched (properties.trip_id is set) happened (key T1), ' +
+        'finish-your-booking-push was queued on 2026-03-02 10:30 after: waiting for Booking Completed (same properties.trip_id) ' +
+        'with "T1" until 2026-03-02 10:30 UTC (timeout 30m); no Booking Completed within 30m: taking the on_timeout path, ' +
+        'but held back: suppressed (no push subscription).',
+    ])
+    expect(held.body.journeys[0]?.runs[0]?.messages).toEqual([
+      { stepId: 'mail', status: 'sent', error: null },
+      { stepId: 'push', status: 'suppressed', error: 'no push subscription' },
+    ])
+  })
+
+  it('shows each workspace only its own people', async () => {
+    const other = await otherWorkspace(world.db)
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/profiles/bob/journeys',
+      headers: { authorization: `Bearer ${other}` },
+    })
+    expect(res.statusCode).toBe(404)
   })
 
   it('answers 404 with what to do for an unknown person or journey', async () => {

@@ -14,7 +14,7 @@ export interface StoryOptions {
   /** Times are shown in this zone (the member's); UTC when absent or unknown. */
   readonly timezone?: string | null
   /** What became of each send, by `${runId}/${stepId}` (absent in a simulation). */
-  readonly messages?: ReadonlyMap<string, { readonly status: string; readonly error: string | null }>
+  readonly messages?: ReadonlyMap<string, MessageFate>
 }
 
 const UNIT_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' }
@@ -154,20 +154,39 @@ export function tellRun(
   }
 }
 
-/** A send as the member lived it: got it, not yet, or held back by a guard or the channel. */
-function sendOutcome(what: string, m: { readonly status: string; readonly error: string | null }): string {
+/** What became of a queued message, as the message log says. */
+export interface MessageFate {
+  readonly status: string
+  readonly error: string | null
+}
+
+/** Whether the member got it, may still get it, or a guard or the channel held it back. */
+export function reached(m: MessageFate): 'got' | 'pending' | 'held' {
   switch (m.status) {
     case 'sent':
-      return `got ${what}`
     case 'delivered':
     case 'opened':
     case 'clicked':
-      return `got ${what} (${m.status})`
+      return 'got'
     case 'queued':
     case 'sending':
-      return `got ${what} (queued, not sent yet)`
+      return 'pending'
     default:
-      return `did not get ${what}: ${m.status}${m.error ? ` (${m.error})` : ''}`
+      return 'held'
+  }
+}
+
+export const heldBecause = (m: MessageFate) => `${m.status}${m.error ? ` (${m.error})` : ''}`
+
+/** A send as the member lived it. */
+function sendOutcome(what: string, m: MessageFate): string {
+  switch (reached(m)) {
+    case 'got':
+      return m.status === 'sent' ? `got ${what}` : `got ${what} (${m.status})`
+    case 'pending':
+      return `got ${what} (queued, not sent yet)`
+    case 'held':
+      return `did not get ${what}: ${heldBecause(m)}`
   }
 }
 

@@ -114,7 +114,8 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
         'Each journey the person entered or tried to enter, with every run (newest first), its trace and ' +
         'one plain sentence per run. With `journey`, that journey even if the person never entered it, ' +
         'saying why (trigger event never seen, filter never matched, entry skipped because …). With ' +
-        '`template`, also the journeys that send it, and `why` answers "why did (not) they get it?". ' +
+        '`template` (and no `journey`), the journeys that send it, entered or not, and `why` answers ' +
+        '"why did (not) they get it?". ' +
         'Times in sentences are in the member timezone (UTC when unknown).',
       tags: ['profiles', 'journeys'],
       security: 'adminKey',
@@ -148,6 +149,8 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
           )
         ids.add(query.journey)
       } else if (query.template) {
+        // "Why did (not) Ann get this template?": the journeys that send it, entered or not.
+        ids.clear()
         for (const j of records.values()) {
           const d = await definitionOf(j.journeyId, j.liveVersion ?? j.latestVersion)
           if (d && sends(d, query.template)) ids.add(j.journeyId)
@@ -212,6 +215,7 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
                   runs: history,
                   skipped,
                   who: opts.who,
+                  ...(opts.messages ? { messages: opts.messages } : {}),
                 }),
               }
             : {}),
