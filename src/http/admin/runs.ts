@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { NudgeError } from '../../domain/errors.ts'
+import { planOf } from '../../domain/journeys/plan.ts'
 import { JourneySchema } from '../../domain/journeys/schema.ts'
 import { type StoryOptions, tellNeverEntered, tellRun, tellSkipped } from '../../domain/journeys/story.ts'
 import type { TraceEntry } from '../../domain/journeys/trace.ts'
@@ -100,7 +101,8 @@ function definitions(db: Queryable, ws: string) {
   }
 }
 
-const sends = (j: Journey, template: string) => JSON.stringify(j.steps).includes(`"template":"${template}"`)
+const sends = (j: Journey, template: string) =>
+  [...planOf(j).byId.values()].some((n) => n.step.type === 'send' && n.step.template === template)
 
 export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
   route(
