@@ -4,7 +4,14 @@
 // what to do.
 
 /** An expected failure: main prints its message alone and exits 1. */
-export class CliError extends Error {}
+export class CliError extends Error {
+  /** The HTTP status Nudge answered with, when it answered. */
+  readonly status: number | undefined
+  constructor(message: string, status?: number) {
+    super(message)
+    this.status = status
+  }
+}
 
 export interface ClientConfig {
   readonly url: string
@@ -79,7 +86,7 @@ export function makeClient(config: ClientConfig = clientConfig()): Client {
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
-      if (res.status >= 400) throw new CliError(describe(res.status, res.body))
+      if (res.status >= 400) throw new CliError(describe(res.status, res.body), res.status)
       return res.body as T
     },
     async ingest<T>(path: string, json: string) {

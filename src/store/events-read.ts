@@ -90,20 +90,38 @@ export async function listProfileEvents(
   }
 }
 
-/** The workspace's events, newest received first (the log's own order), optionally by name. */
+/**
+ * The workspace's events, newest received first (the log's own order), optionally by name
+ * and by when they happened (`since` ≤ timestamp < `until`).
+ */
 export async function listEvents(
   db: Queryable,
   workspaceId: string,
-  opts: { limit: number; name?: string | undefined; beforeSeq?: number | undefined },
+  opts: {
+    limit: number
+    name?: string | undefined
+    beforeSeq?: number | undefined
+    since?: Date | undefined
+    until?: Date | undefined
+  },
 ): Promise<Page<EventRecord, number>> {
   const rows = await db.query<Row>(
     `SELECT ${COLUMNS} FROM events
      WHERE workspace_id = $1
        AND ($2::text IS NULL OR name = $2)
        AND ($3::bigint IS NULL OR seq < $3)
+       AND ($5::timestamptz IS NULL OR timestamp >= $5)
+       AND ($6::timestamptz IS NULL OR timestamp < $6)
      ORDER BY seq DESC
      LIMIT $4`,
-    [workspaceId, opts.name ?? null, opts.beforeSeq ?? null, opts.limit + 1],
+    [
+      workspaceId,
+      opts.name ?? null,
+      opts.beforeSeq ?? null,
+      opts.limit + 1,
+      opts.since?.toISOString() ?? null,
+      opts.until?.toISOString() ?? null,
+    ],
   )
   const items = rows.slice(0, opts.limit)
   const last = items.at(-1)

@@ -101,11 +101,11 @@ export interface StoredTraceEntry extends TraceEntry {
   readonly seq: number
 }
 
-/** A profile's trace, oldest first, optionally for one journey. */
+/** A person's trace (all their profile ids, merged ones included), oldest first, optionally for one journey. */
 export async function profileTrace(
   db: Queryable,
   workspaceId: string,
-  profileId: string,
+  profileIds: readonly string[],
   journeyId?: string,
 ): Promise<StoredTraceEntry[]> {
   const rows = await db.query<{
@@ -119,9 +119,9 @@ export async function profileTrace(
     data: Record<string, unknown>
   }>(
     `SELECT seq, run_id, journey_id, at, step_id, kind, message, data FROM journey_trace
-     WHERE workspace_id = $1 AND profile_id = $2 AND ($3::text IS NULL OR journey_id = $3)
+     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND ($3::text IS NULL OR journey_id = $3)
      ORDER BY at, seq`,
-    [workspaceId, profileId, journeyId ?? null],
+    [workspaceId, profileIds, journeyId ?? null],
   )
   return rows.map((r) => ({
     seq: r.seq,
@@ -135,16 +135,44 @@ export async function profileTrace(
   }))
 }
 
-/** All runs of a profile (open and ended), newest first. */
+/** All runs of a person (all their profile ids; open and ended), newest first, optionally of one journey. */
 export async function profileRuns(
   db: Queryable,
   workspaceId: string,
-  profileId: string,
+  profileIds: readonly string[],
+  journeyId?: string,
 ): Promise<StoredRun[]> {
   const rows = await db.query<{ state: unknown; journey_id: string; version: number }>(
-    `SELECT state, journey_id, version FROM journey_runs WHERE workspace_id = $1 AND profile_id = $2
+    `SELECT state, journey_id, version FROM journey_runs
+     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND ($3::text IS NULL OR journey_id = $3)
      ORDER BY started_at DESC, run_id`,
-    [workspaceId, profileId],
+    [workspaceId, profileIds, journeyId ?? null],
   )
   return rows.map((r) => ({ run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }))
+}
+
+/** What became of a message a run's send step queued (its row in the outbox and message log). */
+export interface RunMessage {
+  readonly runId: string
+  readonly stepId: string
+  readonly status: string
+  /** Why a message was not sent (the guard or channel's reason), if it was not. */
+  readonly error: string | null
+}
+
+/** The messages of a person's runs, for telling what each send step led to. */
+export async function runMessages(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+  journeyId?: string,
+): Promise<RunMessage[]> {
+  const rows = await db.query<{ run_id: string; step_id: string; status: string; last_error: string | null }>(
+    `SELECT run_id, step_id, status, last_error FROM messages
+     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND run_id IS NOT NULL AND step_id IS NOT NULL
+       AND ($3::text IS NULL OR journey_id = $3)
+     ORDER BY created_at`,
+    [workspaceId, profileIds, journeyId ?? null],
+  )
+  return rows.map((r) => ({ runId: r.run_id, stepId: r.step_id, status: r.status, error: r.last_error }))
 }

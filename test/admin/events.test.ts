@@ -53,4 +53,22 @@ describeEachDriver('admin API: events', (driver) => {
     const p = await page('/api/v1/events', { authorization: `Bearer ${otherKey}` })
     expect(p.items.map((e) => e.messageId)).toEqual(['x'])
   })
+
+  it('selects by when events happened, and pages keep the time filter', async () => {
+    await seedEvents(f.db, [
+      { messageId: 't1', at: '2026-02-01T00:00:00Z' },
+      { messageId: 't2', at: '2026-02-10T00:00:00Z' },
+      { messageId: 't3', at: '2026-02-12T00:00:00Z' },
+      { messageId: 't4', at: '2026-02-20T00:00:00Z' },
+    ])
+    const window = 'since=2026-02-05T00:00:00Z&until=2026-02-20T00:00:00Z'
+    const first = await page(`/api/v1/events?${window}&limit=1`)
+    expect(first.items.map((e) => e.messageId)).toEqual(['t3'])
+    const second = await page(`/api/v1/events?${window}&limit=1&cursor=${first.nextCursor}`)
+    expect(second.items.map((e) => e.messageId)).toEqual(['t2'])
+    expect(second.nextCursor).toBeNull()
+    const bad = await f.app.inject({ method: 'GET', url: '/api/v1/events?since=yesterday', headers: f.auth })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().error.issues[0].path).toBe('query.since')
+  })
 })

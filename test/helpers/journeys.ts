@@ -65,3 +65,25 @@ export function run(
 export function sendLines(result: SimulationResult): string[] {
   return result.sends.map((s) => `${s.profileId} ${s.channel}:${s.template} ${s.at.toISOString()}`)
 }
+
+/** A journey that branches on the plan trait: pro-tips for pro members, upgrade for the others. */
+export const plansJourney: Journey = {
+  id: 'plans',
+  name: 'Plans',
+  trigger: { type: 'event', event: 'Signed Up' },
+  entry: { type: 'once' },
+  steps: [
+    {
+      id: 'by-plan',
+      type: 'branch',
+      paths: [
+        {
+          name: 'pro',
+          when: { type: 'trait', path: 'plan', op: 'eq', value: 'pro' },
+          steps: [{ type: 'send', channel: 'email', template: 'pro-tips' }],
+        },
+      ],
+      else: [{ type: 'send', channel: 'email', template: 'upgrade' }],
+    },
+  ],
+}

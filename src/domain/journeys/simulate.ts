@@ -13,6 +13,7 @@ import { decideEntry, type PastEntry } from './entry.ts'
 import type { JourneyEvent } from './event.ts'
 import { type Evaluate, whereCondition } from './match.ts'
 import { isFinal, type Run } from './run.ts'
+import { TimerQueue } from './timer-queue.ts'
 import type { TraceEntry } from './trace.ts'
 import { matchesTrigger } from './trigger.ts'
 import type { Journey } from './types.ts'
@@ -79,12 +80,6 @@ interface ProfileState {
   readonly events: EventFacts[]
 }
 
-interface Timer {
-  readonly at: Date
-  readonly seq: number
-  readonly runId: string
-}
-
 export function simulate(
   journeys: readonly Journey[],
   events: readonly SimulationEvent[],
@@ -96,10 +91,11 @@ export function simulate(
     profiles.set(p.id, newProfile(p.id, p.traits ?? {}, p.timezone ?? null))
   const journeyById = new Map(journeys.map((j) => [j.id, j]))
   const runs = new Map<string, Run>()
-  const timers = new Map<string, Timer>()
+  /** Run ids by profile, so an event looks only at its own profile's runs. */
+  const runsOf = new Map<string, string[]>()
+  const timers = new TimerQueue()
   const sends: SimulatedSend[] = []
   const trace: TraceEntry[] = []
-  let timerSeq = 0
   let skipped = 0
   let processed = 0
 
@@ -120,16 +116,21 @@ export function simulate(
   })
 
   const apply = (journey: Journey, result: ReturnType<typeof advance>, now: Date) => {
+    if (!runs.has(result.run.id)) {
+      const mine = runsOf.get(result.run.profileId)
+      if (mine) mine.push(result.run.id)
+      else runsOf.set(result.run.profileId, [result.run.id])
+    }
     runs.set(result.run.id, result.run)
     trace.push(...result.trace)
     const p = profileOf(result.run.profileId)
     for (const e of result.effects) {
       switch (e.type) {
         case 'schedule_timer':
-          timers.set(e.timerId, { at: e.at, seq: timerSeq++, runId: e.runId })
+          timers.schedule(e.timerId, e.at, e.runId)
           break
         case 'cancel_timer':
-          timers.delete(e.timerId)
+          timers.cancel(e.timerId)
           break
         case 'send':
           sends.push({
@@ -159,24 +160,13 @@ export function simulate(
   }
 
   const fireTimersUntil = (t: Date, inclusive: boolean) => {
-    for (;;) {
-      let next: [string, Timer] | null = null
-      for (const entry of timers) {
-        const [, timer] = entry
-        if (!next || timer.at < next[1].at || (+timer.at === +next[1].at && timer.seq < next[1].seq))
-          next = entry
-      }
-      if (!next) return
-      const [id, timer] = next
-      const due = inclusive ? timer.at <= t : timer.at < t
-      if (!due) return
-      timers.delete(id)
+    for (let timer = timers.takeDue(t, inclusive); timer; timer = timers.takeDue(t, inclusive)) {
       const run = runs.get(timer.runId)!
       const journey = journeyById.get(run.journeyId)!
       const p = profileOf(run.profileId)
       apply(
         journey,
-        advance(journey, run, { kind: 'timer', timerId: id }, timer.at, depsFor(p, timer.at)),
+        advance(journey, run, { kind: 'timer', timerId: timer.id }, timer.at, depsFor(p, timer.at)),
         timer.at,
       )
     }
@@ -197,8 +187,9 @@ export function simulate(
     p.firstSeenAt ??= now
     p.lastSeenAt = now
     // Runs in flight see the event before it can start new ones.
-    for (const run of [...runs.values()]) {
-      if (run.profileId !== profileId || isFinal(run.status)) continue
+    for (const runId of [...(runsOf.get(profileId) ?? [])]) {
+      const run = runs.get(runId)!
+      if (isFinal(run.status)) continue
       const journey = journeyById.get(run.journeyId)!
       apply(journey, advance(journey, run, { kind: 'event', event }, now, depsFor(p, now)), now)
     }
@@ -212,8 +203,9 @@ export function simulate(
         ctx,
       )
       if (!triggered) continue
-      const past: PastEntry[] = [...runs.values()]
-        .filter((r) => r.journeyId === journey.id && r.profileId === profileId)
+      const past: PastEntry[] = (runsOf.get(profileId) ?? [])
+        .map((id) => runs.get(id)!)
+        .filter((r) => r.journeyId === journey.id)
         .map((r) => ({ key: r.key, enteredAt: r.enteredAt }))
       const decision = decideEntry(journey, event, past, now, deps.profile)
       if (!decision.enter) {

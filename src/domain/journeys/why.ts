@@ -2,6 +2,7 @@
 // the trace of the person's runs (and of the entries that were skipped).
 import { planOf, type StepNode } from './plan.ts'
 import type { Run } from './run.ts'
+import { heldBecause, type MessageFate, reached } from './story.ts'
 import type { TraceEntry } from './trace.ts'
 import type { Journey } from './types.ts'
 
@@ -19,6 +20,8 @@ export interface WhyInput {
   readonly skipped?: readonly TraceEntry[]
   /** How to name the person in the answer. */
   readonly who?: string
+  /** What became of each queued message, by `${runId}/${stepId}`: a guard may have held it back. */
+  readonly messages?: ReadonlyMap<string, MessageFate>
 }
 
 const day = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16)
@@ -101,15 +104,18 @@ export function explainWhy(input: WhyInput): string[] {
     const sent = trace.filter((t) => t.kind === 'send' && t.data['template'] === template)
     if (sent.length > 0) {
       for (const s of sent) {
-        const before = trace.filter(
-          (t) =>
-            t.at <= s.at &&
-            ['branch', 'split', 'waiting', 'received', 'timed_out', 'delayed'].includes(t.kind),
-        )
+        // The trace is in decision order: a delay noted at the same instant after the send is not a cause.
+        const before = trace
+          .slice(0, trace.indexOf(s))
+          .filter((t) => ['branch', 'split', 'waiting', 'received', 'timed_out', 'delayed'].includes(t.kind))
         const because = before.map((t) => t.message).join('; ')
-        out.push(
-          `${intro}, ${whoInSentence} got ${template} on ${day(s.at)}${because ? ` after: ${because}` : ''}.`,
-        )
+        const after = because ? ` after: ${because}` : ''
+        const fate = input.messages?.get(`${run.id}/${s.stepId}`)
+        if (fate && reached(fate) === 'held')
+          out.push(
+            `${intro}, ${template} was queued on ${day(s.at)}${after}, but held back: ${heldBecause(fate)}.`,
+          )
+        else out.push(`${intro}, ${whoInSentence} got ${template} on ${day(s.at)}${after}.`)
       }
       continue
     }

@@ -99,11 +99,21 @@ export function formatZoned(date: Date, timeZone: string): string {
   return `${l.year}-${pad(l.month)}-${pad(l.day)} ${pad(l.hour)}:${pad(l.minute)}`
 }
 
+/** Answers already known: building a formatter to find out is slow, and asked per step. */
+const knownZones = new Map<string, boolean>()
+
 export function isTimezone(name: string): boolean {
+  const known = knownZones.get(name)
+  if (known !== undefined) return known
+  let valid: boolean
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name })
-    return true
+    valid = true
   } catch {
-    return false
+    valid = false
   }
+  // Names come from traits: keep the memory bounded whatever they hold.
+  if (knownZones.size >= 1000) knownZones.clear()
+  knownZones.set(name, valid)
+  return valid
 }

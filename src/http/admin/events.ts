@@ -15,6 +15,9 @@ export function eventRoutes(app: FastifyInstance, deps: AdminDeps): void {
       path: '/api/v1/events',
       operationId: 'listEvents',
       summary: 'Recent events of the workspace, newest received first',
+      description:
+        '`since` and `until` select by when events happened (their timestamp); pages stay in log order, ' +
+        'so a cursor keeps its filters.',
       tags: ['events'],
       security: 'adminKey',
       query: z.object({
@@ -23,6 +26,14 @@ export function eventRoutes(app: FastifyInstance, deps: AdminDeps): void {
           .min(1)
           .optional()
           .describe('Only events with this name (track event, page or screen name)'),
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('Only events that happened at or after this time (ISO 8601)'),
+        until: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('Only events that happened before this time (ISO 8601)'),
         limit: limitParam(),
         cursor: cursorParam(z.object({ seq: z.number().int() })),
       }),
@@ -33,6 +44,8 @@ export function eventRoutes(app: FastifyInstance, deps: AdminDeps): void {
         limit: query.limit,
         name: query.name,
         beforeSeq: query.cursor?.seq,
+        since: query.since === undefined ? undefined : new Date(query.since),
+        until: query.until === undefined ? undefined : new Date(query.until),
       })
       return {
         items: result.items.map(eventJson),

@@ -9,6 +9,7 @@ import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
 import { templateRoutes } from './templates.ts'
+import { runRoutes } from './runs.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization
@@ -42,5 +43,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     keyRoutes(api, deps)
     journeyRoutes(api, deps)
     templateRoutes(api, deps)
+    runRoutes(api, deps)
   })
 }

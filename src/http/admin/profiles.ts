@@ -18,11 +18,11 @@ import {
   profileSummaryJson,
 } from './schemas.ts'
 
-const ProfileParams = z.object({
+export const ProfileParams = z.object({
   id: z.string().min(1).max(500).describe('A userId, an anonymousId or a profile id'),
 })
 
-const notFound = (id: string) =>
+export const profileNotFound = (id: string) =>
   new NudgeError('NUDGE_ERR_NOT_FOUND', `No profile has the userId, anonymousId or id "${id}"`)
 
 export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -83,7 +83,7 @@ export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
     async ({ params, req }) => {
       const profile = await getProfile(deps.db, workspaceOf(req), params.id)
-      if (!profile) throw notFound(params.id)
+      if (!profile) throw profileNotFound(params.id)
       return profileJson(profile)
     },
   )
@@ -109,7 +109,7 @@ export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
     async ({ params, query, req }) => {
       const ws = workspaceOf(req)
       const profileId = await resolveProfileId(deps.db, ws, params.id)
-      if (!profileId) throw notFound(params.id)
+      if (!profileId) throw profileNotFound(params.id)
       const family = await profileFamily(deps.db, ws, profileId)
       const result = await listProfileEvents(deps.db, ws, family, { limit: query.limit, after: query.cursor })
       return {
@@ -141,7 +141,7 @@ export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
     async ({ params, req }) => {
       const result = await eraseProfile(deps.db, workspaceOf(req), params.id)
-      if (!result) throw notFound(params.id)
+      if (!result) throw profileNotFound(params.id)
       req.log.info({ profileId: result.profileId, erased: result.counts }, 'profile erased')
       return { profileId: result.profileId, erased: result.counts, suppressions: result.suppressions }
     },

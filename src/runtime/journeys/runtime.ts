@@ -30,7 +30,8 @@ import type { TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog } from './catalog.ts'
 import { applyAdvance, type EffectIO, JOURNEY_TIMER, type JourneyTimerPayload } from './effects.ts'
 
-const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
+/** Funnel stage order for stage conditions (the simulator uses the same). */
+export const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
 /** How long a paused journey's due timer waits before it looks again. */
 const PAUSED_RECHECK_MS = 5 * 60_000
 
@@ -50,7 +51,10 @@ export function runIdOf(workspaceId: string, profileId: string, journeyId: strin
   return `r_${createHash('sha256').update(`${workspaceId}\u0000${profileId}\u0000${journeyId}\u0000${key}`).digest('hex').slice(0, 20)}`
 }
 
-export function journeyEventOf(e: StoredEvent): JourneyEvent {
+/** The engine's view of a logged event; the simulator converts events the same way. */
+export function journeyEventOf(
+  e: Pick<StoredEvent, 'type' | 'name' | 'timestamp' | 'payload' | 'messageId'>,
+): JourneyEvent {
   return { ...eventFactsOf(e), id: e.messageId }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { SimulationResult } from '../../../src/domain/journeys/simulate.ts'
 import type { Journey } from '../../../src/domain/journeys/types.ts'
 import { explainWhy } from '../../../src/domain/journeys/why.ts'
-import { event, loadExample, on, run } from '../../helpers/journeys.ts'
+import { event, loadExample, on, plansJourney, run } from '../../helpers/journeys.ts'
 
 const window = { start: '2026-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' }
 
@@ -42,26 +42,7 @@ describe('explainWhy', () => {
   })
 
   it('says which branch decision kept a message away', () => {
-    const journey: Journey = {
-      id: 'plans',
-      name: 'Plans',
-      trigger: { type: 'event', event: 'Signed Up' },
-      entry: { type: 'once' },
-      steps: [
-        {
-          id: 'by-plan',
-          type: 'branch',
-          paths: [
-            {
-              name: 'pro',
-              when: { type: 'trait', path: 'plan', op: 'eq', value: 'pro' },
-              steps: [{ type: 'send', channel: 'email', template: 'pro-tips' }],
-            },
-          ],
-          else: [{ type: 'send', channel: 'email', template: 'upgrade' }],
-        },
-      ],
-    }
+    const journey = plansJourney
     const result = run(journey, [on('cat', event('Signed Up', '2026-01-05T10:00:00Z'))], window, [
       { id: 'cat', traits: { plan: 'free' } },
     ])

@@ -1,0 +1,136 @@
+// `nudge simulate` offline, run as a child process: journey files and an NDJSON file of
+// Segment messages in, who would get what and when out. No server, nothing written.
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../admin/cli-server.ts'
+
+const examples = join(import.meta.dirname, '../../examples')
+const journey = (name: string) => join(examples, 'journeys', `${name}.yaml`)
+
+describe('nudge simulate --events', () => {
+  let dir: string
+  let events: string
+  // No NUDGE_URL server exists: an offline simulation must not need one.
+  const cli = (...args: string[]) => runCli(args, { NUDGE_URL: 'http://127.0.0.1:9', NUDGE_ADMIN_KEY: '' })
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nudge-simulate-'))
+    events = join(dir, 'events.ndjson')
+    const comment = (id: string, at: string) => ({
+      type: 'track',
+      userId: 'dan',
+      event: 'Moderation Comment Received',
+      properties: { comment: 'read-the-rules', comment_id: id },
+      timestamp: at,
+    })
+    await writeFile(
+      events,
+      [
+        { type: 'track', userId: 'ann', event: 'Signed Up', timestamp: '2026-03-02T10:00:00Z' },
+        { type: 'track', userId: 'bob', event: 'Signed Up', timestamp: '2026-03-02T10:00:00Z' },
+        { type: 'track', userId: 'bob', event: 'Unsubscribed', timestamp: '2026-03-05T08:00:00Z' },
+        comment('c1', '2026-03-03T08:00:00Z'),
+        comment('c2', '2026-03-04T08:00:00Z'),
+        { type: 'track', event: 'Nobody', timestamp: '2026-03-04T08:00:00Z' },
+      ]
+        .map((e) => JSON.stringify(e))
+        .concat(['not json', ''])
+        .join('\n'),
+    )
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  it('prints one line per send in time order, then the totals with the skip reasons', async () => {
+    const res = await cli(
+      'simulate',
+      journey('welcome-series'),
+      journey('rules-reminder'),
+      '--events',
+      events,
+      '--until',
+      '2026-04-01T00:00:00Z',
+    )
+    const [sends, totals] = res.stdout.split('\n\n') as [string, string]
+    expect(sends.split('\n')).toEqual([
+      '2026-03-02 10:00 UTC  ann  email:welcome                       welcome-series',
+      '2026-03-02 10:00 UTC  bob  email:welcome                       welcome-series',
+      '2026-03-03 08:00 UTC  dan  email:charter-reminder              rules-reminder',
+      '2026-03-04 10:00 UTC  ann  email:newcomer-1-find-your-way      welcome-series',
+      '2026-03-04 10:00 UTC  bob  email:newcomer-1-find-your-way      welcome-series',
+      '2026-03-07 10:00 UTC  ann  email:newcomer-2-first-post         welcome-series',
+      '2026-03-11 10:00 UTC  ann  email:newcomer-3-meet-the-regulars  welcome-series',
+    ])
+    expect(totals.trim().split('\n')).toEqual([
+      '5 events from 2026-03-02 10:00 UTC to 2026-04-01 00:00 UTC: nothing was sent or stored.',
+      'entered                         3',
+      'sent                            7',
+      '  charter-reminder              1',
+      '  newcomer-1-find-your-way      2',
+      '  newcomer-2-first-post         1',
+      '  newcomer-3-meet-the-regulars  1',
+      '  welcome                       2',
+      'converted                       0',
+      'exited                          1',
+      'completed                       2',
+      'failed                          0',
+      'in flight                       0',
+      'skipped                         1',
+      '  at most 1 per 7d              1',
+    ])
+    // Bad lines are reported and left out; the rest is still simulated.
+    expect(res.stderr).toContain('line 6: userId: userId or anonymousId is required')
+    expect(res.stderr).toMatch(/line 7: not JSON/)
+    expect(res.code).toBe(1)
+  })
+
+  it('answers JSON with --json, and ends 30 days after the last event by default', async () => {
+    const res = await cli('simulate', journey('welcome-series'), '--events', events, '--json')
+    const out = JSON.parse(res.stdout) as {
+      until: string
+      sends: { at: string; profileId: string; template: string }[]
+      totals: { entered: number; exited: number }
+    }
+    expect(out.until).toBe('2026-04-04T08:00:00.000Z')
+    expect(out.sends.filter((s) => s.profileId === 'bob').map((s) => s.template)).toEqual([
+      'welcome',
+      'newcomer-1-find-your-way',
+    ])
+    expect(out.totals).toMatchObject({ entered: 2, exited: 1 })
+  })
+
+  it('checks the journeys against a templates folder, and says how to call it', async () => {
+    const templates = join(dir, 'templates')
+    await mkdir(templates)
+    await copyFile(join(examples, 'templates', 'welcome.yaml'), join(templates, 'welcome.yaml'))
+    const missing = await cli(
+      'simulate',
+      journey('welcome-series'),
+      '--events',
+      events,
+      '--templates',
+      templates,
+    )
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain(
+      'steps[2].template: unknown template newcomer-1-find-your-way (create the template first, or fix its name)',
+    )
+    const ok = await cli(
+      'simulate',
+      journey('welcome-series'),
+      '--events',
+      events,
+      '--templates',
+      join(examples, 'templates'),
+    )
+    expect(ok.stdout).toContain('ann  email:welcome')
+    const usage = await cli('simulate', journey('welcome-series'))
+    expect(usage.code).toBe(2)
+    expect(usage.stderr).toContain(
+      'Usage: nudge simulate <journey files...> (--events <file.ndjson> | --since',
+    )
+    const noFile = await cli('simulate', journey('welcome-series'), '--events', join(dir, 'nope.ndjson'))
+    expect(noFile.stderr).toContain(`Cannot read ${join(dir, 'nope.ndjson')}`)
+  })
+})
