@@ -33,6 +33,7 @@ const commands: Record<string, Command> = {
   apply: {
     describe: 'apply <dir> [--publish]: send templates and journeys to the running server',
     run: async (a) => (await import('./commands/apply.ts')).apply(a),
+  },
   simulate: {
     describe: 'simulate <journeys...> --events file.ndjson | --since 30d: who would get what, and when',
     run: async (a) => (await import('./commands/simulate.ts')).simulateCommand(a),

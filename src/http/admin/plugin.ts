@@ -8,8 +8,8 @@ import { eventRoutes } from './events.ts'
 import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
-import { templateRoutes } from './templates.ts'
 import { runRoutes } from './runs.ts'
+import { templateRoutes } from './templates.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization
