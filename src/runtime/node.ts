@@ -44,7 +44,18 @@ export async function startNode(config: Config, log: Logger, opts: NodeOptions =
   const workers: Workers | undefined =
     config.NUDGE_ROLE === 'api'
       ? undefined
-      : await makeWorkers({ db, clock: opts.clock ?? systemClock, log, hooks: opts.hooks ?? [] })
+      : await makeWorkers({
+          db,
+          clock: opts.clock ?? systemClock,
+          log,
+          hooks: opts.hooks ?? [],
+          sending: {
+            dataDir: config.NUDGE_DATA_DIR,
+            env: { NUDGE_SMTP_URL: config.NUDGE_SMTP_URL, NUDGE_EMAIL_FROM: config.NUDGE_EMAIL_FROM },
+            publicUrl: config.NUDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+            ...(config.NUDGE_INBOUND_DOMAIN ? { inboundDomain: config.NUDGE_INBOUND_DOMAIN } : {}),
+          },
+        })
   const processor = workers?.processor
   let app: FastifyInstance | undefined
   let url: string | undefined
