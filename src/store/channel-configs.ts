@@ -44,3 +44,11 @@ export async function channelConfigsOf(
   }
   return out
 }
+
+export async function getChannelConfig(
+  db: Queryable,
+  workspaceId: string,
+  channel: string,
+): Promise<StoredChannelConfig | undefined> {
+  return (await channelConfigsOf(db, [workspaceId])).get(workspaceId)?.get(channel)
+}

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { bearer, type KeyResolver } from '../auth.ts'
+import { channelRoutes } from './channels.ts'
 import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { keyRoutes } from './keys.ts'
@@ -38,5 +39,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     profileRoutes(api, deps)
     eventRoutes(api, deps)
     keyRoutes(api, deps)
+    channelRoutes(api, deps)
   })
 }

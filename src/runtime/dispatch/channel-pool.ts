@@ -16,12 +16,19 @@ export interface ChannelPool {
   close(): Promise<void>
 }
 
+/** What a workspace that saved no config gets: email from the environment, in-app as is. */
+export function channelDefaults(
+  env: Readonly<Record<string, string | undefined>>,
+): Readonly<Record<string, unknown>> {
+  return { email: emailConfigFromEnv(env), in_app: {} }
+}
+
 export function makeChannelPool(
   deps: ChannelDeps,
   env: Readonly<Record<string, string | undefined>>,
 ): ChannelPool {
   const open = new Map<string, { json: string; result: PoolResult }>()
-  const defaults: Readonly<Record<string, unknown>> = { email: emailConfigFromEnv(env), in_app: {} }
+  const defaults = channelDefaults(env)
   return {
     get(workspaceId, channel, stored) {
       const raw = stored ?? defaults[channel]
