@@ -13,6 +13,7 @@ import { formatLocal } from '../domain/guards/zoned-time.ts'
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/messages/retry.ts'
 import type { Logger } from '../log.ts'
 import type { Db, Tx } from '../store/db.ts'
+import { notifyEvents } from '../store/events.ts'
 import {
   claimDueMessages,
   guardHistory,
@@ -30,7 +31,6 @@ import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subsc
 import { reserveRateSlots } from '../store/rate-limits.ts'
 import { replyToAddress } from '../store/replies.ts'
 import { recordChannelSuppression, type Suppression, suppressionsMatching } from '../store/suppressions.ts'
-import { loadTemplates } from '../store/workspace-templates.ts'
 import type { ChannelPool } from './dispatch/channel-pool.ts'
 import {
   composeMessage,
@@ -107,11 +107,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       return done({ status: 'failed', reason: `unknown channel "${channel}"`, event: 'failed' })
     const profile = await lockRecipient(tx, m.workspaceId, m.profileId)
     if (!profile) return done({ status: 'suppressed', reason: 'the profile no longer exists' })
-    const compiled = templates(
-      m.workspaceId,
-      m.template,
-      (await loadTemplates(tx, m.workspaceId, [m.template])).get(m.template),
-    )
+    const compiled = templates(m.workspaceId, m.template, ws.templates.get(m.template))
     if (!compiled.ok) return done({ status: 'failed', reason: compiled.reason, event: 'failed' })
     const def = compiled.template.definition
     if (def.channel !== channel) {
@@ -285,6 +281,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         return
       }
       await dispatchOne(m, ws)
+      // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
+      await notifyEvents(db)
     } catch (err) {
       // A bug or a database hiccup: keep the message, look again in a while.
       log.error({ err, messageId: m.messageId }, 'dispatching a message failed')
@@ -301,7 +299,9 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   async function pass(): Promise<number> {
     const claimed = await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
     if (claimed.length === 0) return 0
-    const workspaces = await loadWorkspaces(db, [...new Set(claimed.map((m) => m.workspaceId))])
+    const names = new Map<string, Set<string>>()
+    for (const m of claimed) names.set(m.workspaceId, (names.get(m.workspaceId) ?? new Set()).add(m.template))
+    const workspaces = await loadWorkspaces(db, names)
     // One profile's messages in order, one after the other; profiles side by side.
     const lanes = new Map<string, QueuedMessage[]>()
     for (const m of claimed) {

@@ -2,8 +2,12 @@
 // mail reaches an SMTP server (read back with a mail parser), guards decide on a fake
 // clock, failed sends are retried with the same idempotency key, and a dead peer ends
 // as a failed message with its reason.
+import { tmpdir } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TemplateDefinition } from '../../src/domain/templates/types.ts'
+import { silentLogger } from '../../src/log.ts'
+import { makeChannelPool } from '../../src/runtime/dispatch/channel-pool.ts'
+import { makeDispatcher } from '../../src/runtime/dispatcher.ts'
 import { putChannelConfig } from '../../src/store/channel-configs.ts'
 import { claimDueMessages, enqueueMessages, getMessage } from '../../src/store/messages.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
@@ -239,23 +243,65 @@ describeEachDriver('dispatcher', (driver) => {
       text: 'Hello',
     }
 
-    async function enqueue(id: string, channel: string, template: string): Promise<void> {
+    async function enqueue(
+      id: string,
+      channel: string,
+      template: string,
+      userId = 'ann',
+      payload: Record<string, unknown> = {},
+    ): Promise<void> {
       await enqueueMessages(world.db, [
         {
           workspaceId: 'default',
-          profileId: await profileOf('ann'),
+          profileId: await profileOf(userId),
           messageId: id,
           journeyId: 'j-test',
           runId: 'r-test',
           stepId: 's-1',
           channel,
           template,
-          payload: { transactional: true },
+          payload: { transactional: true, ...payload },
           notBefore: world.clock.now(),
           createdAt: world.clock.now(),
         },
       ])
     }
+
+    it('two workers draining the same outbox send every message once, and a dedupe key once', async () => {
+      const http = await startHttp()
+      peers.push(http)
+      await annWith({ name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' })
+      const hook = { url: `${http.url}/hook`, secret: 's'.repeat(24) }
+      await putChannelConfig(world.db, 'default', 'webhook', hook, world.clock.now())
+      const members = Array.from({ length: 12 }, (_, i) => `m${i}`)
+      for (const m of members) await world.identify(m, {})
+      for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      // Ten triggers of the same reminder for ann, with one dedupe key.
+      for (let i = 0; i < 10; i++)
+        await enqueue(`msg-ann-${i}`, 'webhook', 'ping', 'ann', { dedupeKey: 'reminder' })
+      const second = makeDispatcher({
+        db: world.db,
+        clock: world.clock,
+        log: silentLogger,
+        workerId: 'second',
+        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
+        publicUrl: 'http://localhost:3000',
+        batchSize: 3,
+      })
+      const [a, b] = await Promise.all([world.workers.dispatcher.drain(), second.drain()])
+      expect(a + b).toBe(22)
+      const keys = http.requests.map((r) => String(r.headers['idempotency-key']))
+      expect(keys.filter((k) => k.startsWith('msg-m')).sort()).toEqual(members.map((m) => `msg-${m}`).sort())
+      expect(keys.filter((k) => k.startsWith('msg-ann'))).toHaveLength(1)
+      const counts = await world.db.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM messages GROUP BY status ORDER BY status',
+      )
+      expect(counts).toEqual([
+        { status: 'deduplicated', n: 9 },
+        { status: 'sent', n: 13 },
+      ])
+      await second.stop()
+    })
 
     it('a webhook answering 500 then 200: delivered once more with the same Idempotency-Key', async () => {
       const http = await startHttp()

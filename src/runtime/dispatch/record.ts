@@ -29,7 +29,11 @@ export interface MessageOutcome {
   readonly event?: MessageEventKind
 }
 
-/** False when the lease was lost to another worker (nothing was written). */
+/**
+ * False when the lease was lost to another worker (nothing was written). The event is
+ * written without NOTIFY (which would serialise concurrent commits): call notifyEvents()
+ * after the commit.
+ */
 export async function recordOutcome(
   tx: Tx,
   m: QueuedMessage,
@@ -48,17 +52,21 @@ export async function recordOutcome(
   })
   if (!settled) return false
   if (o.event) {
-    await emitProfileEvent(tx, {
-      workspaceId: m.workspaceId,
-      profileId: m.profileId,
-      messageId: `nudge:message:${m.messageId}:${o.event}`,
-      event: MESSAGE_EVENTS[o.event],
-      properties: {
-        ...messageProperties(m),
-        ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
+    await emitProfileEvent(
+      tx,
+      {
+        workspaceId: m.workspaceId,
+        profileId: m.profileId,
+        messageId: `nudge:message:${m.messageId}:${o.event}`,
+        event: MESSAGE_EVENTS[o.event],
+        properties: {
+          ...messageProperties(m),
+          ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
+        },
+        at: now,
       },
-      at: now,
-    })
+      { notify: false },
+    )
   }
   if (m.runId && m.journeyId) {
     await insertTrace(tx, m.workspaceId, m.profileId, [

@@ -5,6 +5,7 @@ import { defaultGuardPolicy, type GuardPolicy, safeParseGuardPolicy } from '../.
 import { channelConfigsOf } from '../../store/channel-configs.ts'
 import type { Queryable } from '../../store/db.ts'
 import { workspaceSecret } from '../../store/workspace-secrets.ts'
+import { loadTemplates, type StoredTemplate } from '../../store/workspace-templates.ts'
 
 export interface WorkspaceContext {
   readonly id: string
@@ -14,12 +15,16 @@ export interface WorkspaceContext {
   readonly policyProblem: string | null
   readonly secret: string
   readonly channelConfigs: ReadonlyMap<string, unknown>
+  /** The templates the batch's messages name, as stored. */
+  readonly templates: ReadonlyMap<string, StoredTemplate>
 }
 
+/** `templates`: by workspace, the template names its messages in this batch use. */
 export async function loadWorkspaces(
   db: Queryable,
-  ids: readonly string[],
+  templates: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<Map<string, WorkspaceContext>> {
+  const ids = [...templates.keys()]
   const rows = await db.query<{ id: string; name: string; settings: Record<string, unknown> }>(
     'SELECT id, name, settings FROM workspaces WHERE id = ANY($1::text[])',
     [ids],
@@ -37,6 +42,7 @@ export async function loadWorkspaces(
       policy: parsed.ok ? parsed.policy : defaultGuardPolicy,
       policyProblem: parsed.ok ? null : parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
       secret,
+      templates: await loadTemplates(db, r.id, [...(templates.get(r.id) ?? [])]),
       channelConfigs: new Map([...(stored?.values() ?? [])].map((c) => [c.channel, c.config])),
     })
   }

@@ -20,20 +20,20 @@ export async function lockRecipient(
     user_id: string | null
     traits: Record<string, unknown>
     timezone: string | null
+    anonymous_ids: string[] | null
   }>(
-    'SELECT user_id, traits, timezone FROM profiles WHERE workspace_id = $1 AND profile_id = $2 FOR UPDATE',
+    `SELECT p.user_id, p.traits, p.timezone,
+       (SELECT array_agg(i.value) FROM profile_identities i
+        WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.profile_id AND i.kind = 'anonymous_id') AS anonymous_ids
+     FROM profiles p WHERE p.workspace_id = $1 AND p.profile_id = $2 FOR UPDATE OF p`,
     [workspaceId, profileId],
   )
   const r = rows[0]
   if (!r) return undefined
-  const ids = await tx.query<{ value: string }>(
-    `SELECT value FROM profile_identities WHERE workspace_id = $1 AND profile_id = $2 AND kind = 'anonymous_id'`,
-    [workspaceId, profileId],
-  )
   return {
     profileId,
     userId: r.user_id,
-    anonymousIds: ids.map((i) => i.value),
+    anonymousIds: r.anonymous_ids ?? [],
     traits: r.traits,
     timezone: r.timezone,
   }
