@@ -14,9 +14,9 @@ import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/m
 import type { Logger } from '../log.ts'
 import type { Db, Tx } from '../store/db.ts'
 import { notifyEvents } from '../store/events.ts'
+import { loadGuardState } from '../store/guard-state.ts'
 import {
   claimDueMessages,
-  guardHistory,
   type MessageStatus,
   nextMessageAt,
   OUTBOX_CHANNEL,
@@ -25,12 +25,11 @@ import {
   releaseMessages,
   settleMessage,
 } from '../store/messages.ts'
-import { listPreferences } from '../store/preferences.ts'
 import { lockRecipient } from '../store/profiles/recipient.ts'
 import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subscriptions.ts'
 import { reserveRateSlots } from '../store/rate-limits.ts'
 import { replyToAddress } from '../store/replies.ts'
-import { recordChannelSuppression, type Suppression, suppressionsMatching } from '../store/suppressions.ts'
+import { recordChannelSuppression, type Suppression } from '../store/suppressions.ts'
 import type { ChannelPool } from './dispatch/channel-pool.ts'
 import {
   composeMessage,
@@ -96,6 +95,24 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const templates = makeTemplateCache()
   const abort = new AbortController()
 
+  // One NOTIFY in flight at a time: callers arriving meanwhile share one more, sent after
+  // the one in flight (so after their commits).
+  let inFlight: Promise<void> | undefined
+  let queued: Promise<void> | undefined
+  function wakeProcessors(): Promise<void> {
+    if (!inFlight) {
+      inFlight = notifyEvents(db).finally(() => {
+        inFlight = undefined
+      })
+      return inFlight
+    }
+    queued ??= inFlight.then(() => {
+      queued = undefined
+      return wakeProcessors()
+    })
+    return queued
+  }
+
   /** The guards' decision and, for a send, the rendered message; written in `tx`. */
   async function decideOne(tx: Tx, m: QueuedMessage, ws: WorkspaceContext, now: Date): Promise<Plan> {
     const done = async (o: MessageOutcome): Promise<Plan> => {
@@ -124,11 +141,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       ...profile.anonymousIds.map((value) => ({ kind: 'anonymous_id' as const, value })),
       ...(email ? [{ kind: 'email' as const, value: email }] : []),
     ]
-    const state = {
-      suppressions: await suppressionsMatching(tx, m.workspaceId, identities),
-      preferences: await listPreferences(tx, m.workspaceId, m.profileId),
-      history: await guardHistory(tx, m.workspaceId, m.profileId, historyHorizon(request, ws.policy, now)),
-    }
+    const horizon = historyHorizon(request, ws.policy, now)
+    const state = await loadGuardState(tx, m.workspaceId, m.profileId, identities, horizon)
     const decision = decide(request, state, ws.policy, now)
     const { verdicts } = decision
     const reason = summarize(decision)
@@ -282,7 +296,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       }
       await dispatchOne(m, ws)
       // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
-      await notifyEvents(db)
+      await wakeProcessors()
     } catch (err) {
       // A bug or a database hiccup: keep the message, look again in a while.
       log.error({ err, messageId: m.messageId }, 'dispatching a message failed')

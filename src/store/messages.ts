@@ -1,7 +1,7 @@
 // Messages: the outbox written by journeys in their own transaction, drained by the
 // dispatcher, and the log of each message's fate. message_id is the effect's
 // idempotency key: queueing the same message twice is a no-op.
-import type { Channel, MessageRecord, Verdict } from '../domain/guards/types.ts'
+import type { Verdict } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
 
 export const OUTBOX_CHANNEL = 'nudge_outbox'
@@ -212,44 +212,6 @@ export async function recordDecision(db: Queryable, m: QueuedMessage, d: Message
     ],
   )
   return rows.length > 0
-}
-
-/**
- * The profile's messages the guards let through since `since`, for GuardState.history:
- * handed to a channel (or being handed) count as 'sent', decided but waiting (deferred,
- * retrying) as 'pending'. Discarded and failed messages hold nothing.
- */
-export async function guardHistory(
-  db: Queryable,
-  workspaceId: string,
-  profileId: string,
-  since: Date,
-): Promise<MessageRecord[]> {
-  const rows = await db.query<{
-    message_id: string
-    status: MessageStatus
-    at: Date
-    channel: Channel
-    category: string
-    transactional: boolean
-    dedupe_key: string | null
-  }>(
-    `SELECT message_id, status, coalesce(sent_at, decided_at) AS at, channel, category, transactional, dedupe_key
-     FROM messages
-     WHERE workspace_id = $1 AND profile_id = $2 AND decided_at IS NOT NULL
-       AND status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked')
-       AND coalesce(sent_at, decided_at) > $3`,
-    [workspaceId, profileId, since.toISOString()],
-  )
-  return rows.map((r) => ({
-    messageId: r.message_id,
-    status: r.status === 'queued' ? 'pending' : 'sent',
-    at: r.at,
-    channel: r.channel,
-    category: r.category,
-    transactional: r.transactional,
-    dedupeKey: r.dedupe_key,
-  }))
 }
 
 export interface StoredMessage {

@@ -48,28 +48,8 @@ export async function isSuppressed(db: Queryable, workspaceId: string, s: Suppre
 }
 
 /** Maps the free-text reason of a row to what the suppression guard knows. */
-function guardKindOf(reason: string): GuardSuppression['kind'] {
+export function guardKindOf(reason: string): GuardSuppression['kind'] {
   return reason === 'erased' || reason === 'hard_bounce' || reason === 'complaint' ? reason : 'unsubscribed'
-}
-
-/** The suppressions that match any of these identities or addresses, for the guards. */
-export async function suppressionsMatching(
-  db: Queryable,
-  workspaceId: string,
-  values: readonly Suppression[],
-): Promise<GuardSuppression[]> {
-  if (values.length === 0) return []
-  const rows = await db.query<{ reason: string; channel: string | null; created_at: Date }>(
-    `SELECT reason, channel, created_at FROM suppressions WHERE workspace_id = $1 AND value_hash = ANY($2::text[])
-     ORDER BY created_at`,
-    [workspaceId, values.map((v) => suppressionHash(v.kind, v.value))],
-  )
-  return rows.map((r) => ({
-    kind: guardKindOf(r.reason),
-    channel: r.channel as GuardSuppression['channel'],
-    at: r.created_at,
-    reason: r.reason,
-  }))
 }
 
 /** A hard bounce: this address gets nothing more on `channel`. Idempotent. */

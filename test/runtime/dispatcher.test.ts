@@ -332,6 +332,29 @@ describeEachDriver('dispatcher', (driver) => {
       })
     })
 
+    it('quiet hours in drop mode drop a marketing message, with the reason', async () => {
+      await annWith({ name: 'tip', channel: 'email', category: 'marketing', subject: 'Tip', text: 'A tip' })
+      await world.db.query(`UPDATE workspaces SET settings = $1 WHERE id = 'default'`, [
+        JSON.stringify({ guards: { quietHours: { mode: 'drop' } } }),
+      ])
+      world.clock.set('2026-03-02T22:15:00Z')
+      await enqueue('msg-tip', 'email', 'tip', 'ann', { transactional: false })
+      await world.workers.drain()
+      const m = await getMessage(world.db, 'default', 'msg-tip')
+      expect(m).toMatchObject({
+        status: 'dropped',
+        reason:
+          'dropped: 2026-03-02 22:15 UTC is within quiet hours 21:00–08:00 (member has no timezone, used UTC)',
+      })
+      expect(m?.verdicts.map((v) => `${v.guard}:${v.result}`)).toEqual([
+        'suppression:passed',
+        'subscription:passed',
+        'dedupe:passed',
+        'frequency_cap:passed',
+        'quiet_hours:blocked',
+      ])
+    })
+
     it('a missing template variable is a recorded, traced failure', async () => {
       await annWith(
         {
