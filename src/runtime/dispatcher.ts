@@ -316,6 +316,14 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     const names = new Map<string, Set<string>>()
     for (const m of claimed) names.set(m.workspaceId, (names.get(m.workspaceId) ?? new Set()).add(m.template))
     const workspaces = await loadWorkspaces(db, names)
+    for (const ws of workspaces.values()) {
+      if (ws.policyProblem) {
+        log.warn(
+          { workspaceId: ws.id, problem: ws.policyProblem },
+          'invalid guard policy ignored: safe defaults apply',
+        )
+      }
+    }
     // One profile's messages in order, one after the other; profiles side by side.
     const lanes = new Map<string, QueuedMessage[]>()
     for (const m of claimed) {
