@@ -24,6 +24,13 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$|^localhost$/i, 'must be a domain such as replies.example.com')
     .optional(),
+  /** Outgoing mail server; without it mail goes to the local mailbox in NUDGE_DATA_DIR/mailbox. */
+  NUDGE_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465')
+    .optional(),
+  /** Default From of email, e.g. "Photo Club <hello@photoclub.example>". */
+  NUDGE_EMAIL_FROM: z.string().min(3).optional(),
 })
 
 export type Config = z.infer<typeof schema>

@@ -23,6 +23,10 @@ export interface AppDeps {
   readonly ingest?: IngestBuffer
   /** Stamps receivedAt on ingested events; times links, tracking and replies. */
   readonly clock?: Clock
+  /** Data folder of this process: the admin API lists its local mailbox. */
+  readonly dataDir?: string
+  /** Server-wide channel settings (see AdminDeps). */
+  readonly channelDefaults?: Readonly<Record<string, unknown>>
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -63,7 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     description: 'Admin API (Bearer admin key) and Segment-compatible ingest (write key).',
   })
   const keys = deps.keys ?? makeKeyResolver(deps.db)
-  await app.register(adminApi, { db: deps.db, keys })
+  await app.register(adminApi, {
+    db: deps.db,
+    keys,
+    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+    ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
+  })
   await app.register(ingestPlugin, {
     keys,
     // A server runs several writes at once on its pool (each one still a group

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts'
 import { migrate } from '../store/migrate.ts'
 import { openDb } from '../store/open.ts'
 import { type CreatedKey, ensureDefaultWorkspace } from '../store/workspaces.ts'
+import { channelDefaults } from './dispatch/channel-pool.ts'
 import type { ProcessorHook } from './hooks.ts'
 import { startInboundSmtp } from './inbound-smtp.ts'
 import type { Processor } from './processor.ts'
@@ -41,15 +42,33 @@ export async function startNode(config: Config, log: Logger, opts: NodeOptions =
   )
 
   const stoppers: Array<() => Promise<void>> = []
+  const sendingEnv = { NUDGE_SMTP_URL: config.NUDGE_SMTP_URL, NUDGE_EMAIL_FROM: config.NUDGE_EMAIL_FROM }
   const workers: Workers | undefined =
     config.NUDGE_ROLE === 'api'
       ? undefined
-      : await makeWorkers({ db, clock: opts.clock ?? systemClock, log, hooks: opts.hooks ?? [] })
+      : await makeWorkers({
+          db,
+          clock: opts.clock ?? systemClock,
+          log,
+          hooks: opts.hooks ?? [],
+          sending: {
+            dataDir: config.NUDGE_DATA_DIR,
+            env: sendingEnv,
+            publicUrl: config.NUDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+            ...(config.NUDGE_INBOUND_DOMAIN ? { inboundDomain: config.NUDGE_INBOUND_DOMAIN } : {}),
+          },
+        })
   const processor = workers?.processor
   let app: FastifyInstance | undefined
   let url: string | undefined
   if (config.NUDGE_ROLE !== 'worker') {
-    app = await buildApp({ db, log, ...(workers ? { isReady: () => workers.isHealthy() } : {}) })
+    app = await buildApp({
+      db,
+      log,
+      dataDir: config.NUDGE_DATA_DIR,
+      channelDefaults: channelDefaults(sendingEnv),
+      ...(workers ? { isReady: () => workers.isHealthy() } : {}),
+    })
   }
   if (workers) {
     await workers.start()

@@ -2,9 +2,14 @@
 // hooks (journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
 // server and the tests build the same thing; tests drive it step by step with drain().
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Clock } from '../domain/clock.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
+import { inAppInbox } from '../store/in-app.ts'
+import { makeChannelPool } from './dispatch/channel-pool.ts'
+import { type Dispatcher, type DispatcherOptions, makeDispatcher } from './dispatcher.ts'
 import type { ProcessorHook } from './hooks.ts'
 import { type JourneyCatalog, makeJourneyCatalog } from './journeys/catalog.ts'
 import { makeJourneyRuntime } from './journeys/runtime.ts'
@@ -18,15 +23,31 @@ export interface WorkersOptions {
   readonly workerId?: string
   /** Extra hooks after the built-in ones. */
   readonly hooks?: readonly ProcessorHook[]
+  readonly sending?: SendingOptions
+}
+
+/** How the dispatcher reaches channels. */
+export interface SendingOptions {
+  /** The local mailbox (email without NUDGE_SMTP_URL) lives in `<dataDir>/mailbox`. */
+  readonly dataDir: string
+  /** Process-wide channel settings: NUDGE_SMTP_URL, NUDGE_EMAIL_FROM. */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  readonly publicUrl?: string
+  readonly inboundDomain?: string
+  readonly fetch?: typeof fetch
+  readonly dispatcher?: Partial<
+    Pick<DispatcherOptions, 'retry' | 'random' | 'batchSize' | 'leaseMs' | 'concurrency' | 'maxRateWaitMs'>
+  >
 }
 
 export interface Workers {
   readonly processor: Processor
   readonly scheduler: Scheduler
+  readonly dispatcher: Dispatcher
   readonly catalog: JourneyCatalog
   start(): Promise<void>
   stop(): Promise<void>
-  /** Processes events and fires due timers until neither has work left (tests, simulator). */
+  /** Processes events, fires due timers and dispatches due messages until none has work left (tests). */
   drain(): Promise<void>
   isHealthy(): boolean
 }
@@ -38,29 +59,55 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
   const journeys = makeJourneyRuntime({ catalog, clock, log })
   const processor = makeProcessor({ db, clock, log, workerId, hooks: [journeys.hook, ...(opts.hooks ?? [])] })
   const scheduler = makeScheduler({ db, clock, log, workerId, handlers: { ...journeys.timers } })
+  const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
+  const channels = makeChannelPool(
+    {
+      clock,
+      dataDir: sending.dataDir,
+      inAppInbox: inAppInbox(db),
+      ...(sending.fetch ? { fetch: sending.fetch } : {}),
+    },
+    sending.env ?? {},
+  )
+  const dispatcher = makeDispatcher({
+    db,
+    clock,
+    log,
+    workerId,
+    channels,
+    publicUrl: sending.publicUrl ?? 'http://localhost:3000',
+    ...(sending.inboundDomain ? { inboundDomain: sending.inboundDomain } : {}),
+    ...sending.dispatcher,
+  })
   return {
     processor,
     scheduler,
+    dispatcher,
     catalog,
     async start() {
       await processor.start()
       await scheduler.start()
+      await dispatcher.start()
     },
     async stop() {
+      await dispatcher.stop()
       await scheduler.stop()
       await processor.stop()
+      await channels.close()
       await catalog.close()
     },
     async drain() {
       for (let round = 0; round < 1000; round++) {
         await processor.drain()
         const fired = await scheduler.drain()
-        if (fired === 0) {
+        const sent = await dispatcher.drain()
+        if (fired === 0 && sent === 0) {
+          // Delivery results are events too: let journeys react, then check nothing new is due.
           await processor.drain()
-          return
+          if ((await dispatcher.drain()) === 0) return
         }
       }
-      throw new Error('drain: still busy after 1000 rounds (a timer loop?)')
+      throw new Error('drain: still busy after 1000 rounds (a timer or message loop?)')
     },
     isHealthy: () => processor.isHealthy(),
   }

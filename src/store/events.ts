@@ -76,6 +76,7 @@ export async function emitProfileEvent(
     properties: Readonly<Record<string, unknown>>
     at: Date
   },
+  opts: InsertOptions = {},
 ): Promise<boolean> {
   const ids = await db.query<{ kind: 'user_id' | 'anonymous_id'; value: string }>(
     `SELECT kind, value FROM profile_identities WHERE workspace_id = $1 AND profile_id = $2
@@ -86,20 +87,24 @@ export async function emitProfileEvent(
   if (!id) return false
   const userId = id.kind === 'user_id' ? id.value : null
   const anonymousId = id.kind === 'anonymous_id' ? id.value : null
-  const res = await insertEvents(db, [
-    {
-      workspaceId: e.workspaceId,
-      messageId: e.messageId,
-      type: 'track',
-      name: e.event,
-      userId,
-      anonymousId,
-      timestamp: e.at,
-      receivedAt: e.at,
-      partition: partitionOf(e.workspaceId, userId, anonymousId),
-      payload: { type: 'track', event: e.event, properties: e.properties, userId, anonymousId },
-    },
-  ])
+  const res = await insertEvents(
+    db,
+    [
+      {
+        workspaceId: e.workspaceId,
+        messageId: e.messageId,
+        type: 'track',
+        name: e.event,
+        userId,
+        anonymousId,
+        timestamp: e.at,
+        receivedAt: e.at,
+        partition: partitionOf(e.workspaceId, userId, anonymousId),
+        payload: { type: 'track', event: e.event, properties: e.properties, userId, anonymousId },
+      },
+    ],
+    opts,
+  )
   return res.inserted.size > 0
 }
 

@@ -1,6 +1,7 @@
 // Messages: the outbox written by journeys in their own transaction, drained by the
 // dispatcher, and the log of each message's fate. message_id is the effect's
 // idempotency key: queueing the same message twice is a no-op.
+import type { Verdict } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
 
 export const OUTBOX_CHANNEL = 'nudge_outbox'
@@ -139,6 +140,11 @@ export interface MessageUpdate {
   readonly notBefore?: Date
   readonly countAttempt?: boolean
   readonly payloadPatch?: Readonly<Record<string, unknown>>
+  /** Why it has this status, in a sentence (the deciding guard, the channel's answer). */
+  readonly reason?: string
+  /** The guards' verdicts, when they were run for this status. */
+  readonly verdicts?: readonly Verdict[]
+  readonly providerId?: string
 }
 
 /** Settles a claimed message; false when the lease was lost to another worker. */
@@ -148,6 +154,8 @@ export async function settleMessage(db: Queryable, m: QueuedMessage, u: MessageU
        not_before = coalesce($8, not_before), attempts = attempts + $9,
        payload = payload || $10::jsonb,
        sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END,
+       reason = coalesce($11, reason), verdicts = coalesce($12::jsonb, verdicts),
+       provider_id = coalesce($13, provider_id),
        lease_owner = NULL, lease_until = NULL
      WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3 AND lease_owner = $4
      RETURNING 1`,
@@ -162,9 +170,119 @@ export async function settleMessage(db: Queryable, m: QueuedMessage, u: MessageU
       u.notBefore?.toISOString() ?? null,
       u.countAttempt ? 1 : 0,
       JSON.stringify(u.payloadPatch ?? {}),
+      u.reason ?? null,
+      u.verdicts ? JSON.stringify(u.verdicts) : null,
+      u.providerId ?? null,
     ],
   )
   return rows.length > 0
+}
+
+/** What the guards decided a message is, kept on it so later decisions count it. */
+export interface MessageDecision {
+  readonly at: Date
+  readonly category: string
+  readonly topic: string | null
+  readonly transactional: boolean
+  readonly dedupeKey: string | null
+  readonly verdicts: readonly Verdict[]
+}
+
+/**
+ * Records the guards' classification of a claimed message (first decision time kept);
+ * from then on it counts in the profile's history. False when the lease was lost.
+ */
+export async function recordDecision(db: Queryable, m: QueuedMessage, d: MessageDecision): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE messages SET decided_at = coalesce(decided_at, $5), category = $6, topic = $7, transactional = $8,
+       dedupe_key = $9, verdicts = $10::jsonb, updated_at = $5
+     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3 AND lease_owner = $4
+     RETURNING 1`,
+    [
+      m.workspaceId,
+      m.profileId,
+      m.messageId,
+      m.leaseOwner,
+      d.at.toISOString(),
+      d.category,
+      d.topic,
+      d.transactional,
+      d.dedupeKey,
+      JSON.stringify(d.verdicts),
+    ],
+  )
+  return rows.length > 0
+}
+
+export interface StoredMessage {
+  readonly messageId: string
+  readonly profileId: string
+  readonly journeyId: string | null
+  readonly channel: string
+  readonly template: string
+  readonly status: MessageStatus
+  readonly reason: string | null
+  readonly lastError: string | null
+  readonly attempts: number
+  readonly notBefore: Date
+  readonly sentAt: Date | null
+  readonly providerId: string | null
+  readonly verdicts: readonly Verdict[]
+}
+
+/** One message's log entry (admin API, tests). */
+export async function getMessage(
+  db: Queryable,
+  workspaceId: string,
+  messageId: string,
+): Promise<StoredMessage | undefined> {
+  const rows = await db.query<{
+    message_id: string
+    profile_id: string
+    journey_id: string | null
+    channel: string
+    template: string
+    status: MessageStatus
+    reason: string | null
+    last_error: string | null
+    attempts: number
+    not_before: Date
+    sent_at: Date | null
+    provider_id: string | null
+    verdicts: Verdict[] | null
+  }>(
+    `SELECT message_id, profile_id, journey_id, channel, template, status, reason, last_error, attempts,
+            not_before, sent_at, provider_id, verdicts
+     FROM messages WHERE workspace_id = $1 AND message_id = $2`,
+    [workspaceId, messageId],
+  )
+  const r = rows[0]
+  return (
+    r && {
+      messageId: r.message_id,
+      profileId: r.profile_id,
+      journeyId: r.journey_id,
+      channel: r.channel,
+      template: r.template,
+      status: r.status,
+      reason: r.reason,
+      lastError: r.last_error,
+      attempts: r.attempts,
+      notBefore: r.not_before,
+      sentAt: r.sent_at,
+      providerId: r.provider_id,
+      verdicts: r.verdicts ?? [],
+    }
+  )
+}
+
+/** Gives back this worker's claimed messages on shutdown, so another takes them at once. */
+export async function releaseMessages(db: Queryable, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE messages SET status = 'queued', lease_owner = NULL, lease_until = NULL
+     WHERE status = 'sending' AND lease_owner = $1`,
+    [owner],
+  )
 }
 
 export async function nextMessageAt(db: Queryable): Promise<Date | null> {

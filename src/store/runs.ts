@@ -167,8 +167,13 @@ export async function runMessages(
   profileIds: readonly string[],
   journeyId?: string,
 ): Promise<RunMessage[]> {
+  // A message held back or failed is told with the dispatcher's reason (the deciding guard,
+  // the channel's answer); one that went out only with an error it may have had on the way.
   const rows = await db.query<{ run_id: string; step_id: string; status: string; last_error: string | null }>(
-    `SELECT run_id, step_id, status, last_error FROM messages
+    `SELECT run_id, step_id, status,
+            CASE WHEN status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked', 'converted')
+                 THEN last_error ELSE coalesce(reason, last_error) END AS last_error
+     FROM messages
      WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND run_id IS NOT NULL AND step_id IS NOT NULL
        AND ($3::text IS NULL OR journey_id = $3)
      ORDER BY created_at`,

@@ -1,6 +1,7 @@
 // Suppressions: people who must never be contacted or re-created from personal data.
 // Only sha256 hashes are kept, so a suppression is not itself personal data.
 import { createHash } from 'node:crypto'
+import type { Suppression as GuardSuppression } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
 
 export type SuppressionKind = 'user_id' | 'anonymous_id' | 'email'
@@ -44,4 +45,25 @@ export async function isSuppressed(db: Queryable, workspaceId: string, s: Suppre
     [workspaceId, s.kind, suppressionHash(s.kind, s.value)],
   )
   return rows.length > 0
+}
+
+/** Maps the free-text reason of a row to what the suppression guard knows. */
+export function guardKindOf(reason: string): GuardSuppression['kind'] {
+  return reason === 'erased' || reason === 'hard_bounce' || reason === 'complaint' ? reason : 'unsubscribed'
+}
+
+/** A hard bounce: this address gets nothing more on `channel`. Idempotent. */
+export async function recordChannelSuppression(
+  db: Queryable,
+  workspaceId: string,
+  value: Suppression,
+  channel: string,
+  reason: 'hard_bounce' | 'complaint',
+  at: Date,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO suppressions (workspace_id, kind, value_hash, reason, channel, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, kind, value_hash) DO NOTHING`,
+    [workspaceId, value.kind, suppressionHash(value.kind, value.value), reason, channel, at.toISOString()],
+  )
 }

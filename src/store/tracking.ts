@@ -71,7 +71,9 @@ export async function findTrackedMessage(
 }
 
 /** What journeys read in `event.properties` of Message Opened / Clicked / Replied. */
-export function messageProperties(m: TrackedMessage): Record<string, unknown> {
+export function messageProperties(
+  m: Pick<TrackedMessage, 'messageId' | 'journeyId' | 'runId' | 'stepId' | 'template' | 'channel'>,
+): Record<string, unknown> {
   return {
     message_id: m.messageId,
     journey_id: m.journeyId,

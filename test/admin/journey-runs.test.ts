@@ -49,7 +49,8 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
   beforeAll(async () => {
     world = await makeWorld(driver, '2026-03-02T10:00:00Z')
     await world.publish('welcome-series', 'abandoned-booking', 'rules-reminder')
-    await world.identify('ann', { first_name: 'Ann' })
+    await world.identify('ann', { first_name: 'Ann', email: 'ann@example.org' })
+    await world.identify('bob', { email: 'bob@example.org' })
     await world.track('ann', 'Signed Up')
     await world.track('bob', 'Signed Up')
     await world.track('bob', 'Trip Searched', { trip_id: 'T1' })
@@ -59,13 +60,10 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     await world.track('bob', 'Moderation Comment Received', { comment: 'read-the-rules', comment_id: 'c2' })
     await world.track('bob', 'Moderation Comment Received', { comment: 'be-kind', comment_id: 'c3' })
     await world.runUntil('2026-03-06T12:00:00Z')
-    // What the dispatcher records after the guards and the channel, written the way it writes it.
-    await world.db.query(`UPDATE messages SET status = 'sent'`)
+    // The dispatcher sent the mail to the local mailbox and held the push back (no push
+    // channel in this workspace); a delivery report is what would mark a mail delivered.
     await world.db.query(
       `UPDATE messages SET status = 'delivered' WHERE template = 'newcomer-1-find-your-way'`,
-    )
-    await world.db.query(
-      `UPDATE messages SET status = 'suppressed', last_error = 'no push subscription' WHERE channel = 'push'`,
     )
     auth = { authorization: `Bearer ${(await createKey(world.db, 'default', 'admin')).secret}` }
     app = await buildApp({ db: world.db, log: silentLogger })
@@ -104,8 +102,10 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
       'entered null',
       'send welcome',
       'delayed wait-day-2',
+      'message welcome',
       'send newcomer-1',
       'delayed wait-day-5',
+      'message newcomer-1',
       'exited wait-day-5',
     ])
     const booking = body.journeys.find((j) => j.journeyId === 'abandoned-booking')!
@@ -113,7 +113,7 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
       'bob entered Abandoned booking on 2 March 2026 at 10:00 because of Trip Searched; ' +
         'waited for Booking Completed (up to 30 minutes); no Booking Completed within 30m at 10:30; ' +
         'got finish-your-booking by email at 10:30; did not get finish-your-booking-push by push at 10:30: ' +
-        'suppressed (no push subscription); ' +
+        'failed (the push channel is not configured for this workspace (PUT /api/v1/channels/push)); ' +
         'is now at the goal window until 9 March at 10:00.',
     )
     const rules = body.journeys.find((j) => j.journeyId === 'rules-reminder')!
@@ -165,11 +165,12 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
       'In the run that entered because Trip Searched (properties.trip_id is set) happened (key T1), ' +
         'finish-your-booking-push was queued on 2026-03-02 10:30 after: waiting for Booking Completed (same properties.trip_id) ' +
         'with "T1" until 2026-03-02 10:30 UTC (timeout 30m); no Booking Completed within 30m: taking the on_timeout path, ' +
-        'but held back: suppressed (no push subscription).',
+        'but held back: failed (the push channel is not configured for this workspace (PUT /api/v1/channels/push)).',
     ])
-    expect(held.body.journeys[0]?.runs[0]?.messages).toEqual([
+    const messages = [...(held.body.journeys[0]?.runs[0]?.messages ?? [])]
+    expect(messages.sort((a, b) => a.stepId.localeCompare(b.stepId))).toEqual([
       { stepId: 'mail', status: 'sent', error: null },
-      { stepId: 'push', status: 'suppressed', error: 'no push subscription' },
+      { stepId: 'push', status: 'failed', error: 'the push channel is not configured for this workspace (PUT /api/v1/channels/push)' },
     ])
   })
 

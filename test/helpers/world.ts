@@ -1,16 +1,20 @@
 // A whole Nudge on a fake clock, for scenario tests on a real database: events go into
 // the log, the real processor, journeys and scheduler run, and the test reads what was
 // queued. Time moves only when the scenario says so, timer by timer.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeClock } from '../../src/domain/clock.ts'
 import { partitionOf } from '../../src/domain/events/partition.ts'
 import { formatIssue, parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
 import { silentLogger } from '../../src/log.ts'
-import { makeWorkers, type Workers } from '../../src/runtime/workers.ts'
+import { makeWorkers, type SendingOptions, type Workers } from '../../src/runtime/workers.ts'
 import { insertEvents } from '../../src/store/events.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
+import { nextMessageAt } from '../../src/store/messages.ts'
+import { loadTemplateFolder } from '../../src/store/template-files.ts'
 import { nextTimerAt } from '../../src/store/timers.ts'
+import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
 import { type Driver, openTestDb, type TestDb } from './db.ts'
 
@@ -30,11 +34,23 @@ export interface World {
 
 let seq = 0
 
-export async function makeWorld(driver: Driver, start: string): Promise<World> {
+export interface WorldOptions {
+  /** How the dispatcher sends; by default email goes to a throw-away local mailbox. */
+  readonly sending?: Partial<SendingOptions>
+}
+
+export async function makeWorld(driver: Driver, start: string, options: WorldOptions = {}): Promise<World> {
   const db = await openTestDb(driver)
   await ensureDefaultWorkspace(db)
   const clock = new FakeClock(start)
-  const workers = await makeWorkers({ db, clock, log: silentLogger, workerId: 'world' })
+  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-world-'))
+  const workers = await makeWorkers({
+    db,
+    clock,
+    log: silentLogger,
+    workerId: 'world',
+    sending: { dataDir, dispatcher: { random: () => 0.5 }, ...options.sending },
+  })
 
   async function write(type: 'track' | 'identify', userId: string, body: Record<string, unknown>) {
     const now = clock.now()
@@ -60,6 +76,8 @@ export async function makeWorld(driver: Driver, start: string): Promise<World> {
     clock,
     workers,
     async publish(...examples) {
+      const templates = await loadTemplateFolder(join(import.meta.dirname, '../../examples/templates'))
+      await saveTemplates(db, 'default', [...templates.templates.values()], clock.now())
       for (const name of examples) {
         const file = join(import.meta.dirname, '../../examples/journeys', `${name}.yaml`)
         const parsed = parseJourneyDocument(readFileSync(file, 'utf8'), `${name}.yaml`)
@@ -75,7 +93,8 @@ export async function makeWorld(driver: Driver, start: string): Promise<World> {
       const target = new Date(at)
       await workers.drain()
       for (;;) {
-        const next = await nextTimerAt(db)
+        const times = [await nextTimerAt(db), await nextMessageAt(db)].filter((t) => t !== null)
+        const next = times.sort((a, b) => a.getTime() - b.getTime())[0]
         if (!next || next > target) break
         if (next > clock.now()) clock.set(next)
         await workers.drain()
@@ -94,6 +113,7 @@ export async function makeWorld(driver: Driver, start: string): Promise<World> {
     async close() {
       await workers.stop()
       await db.close()
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

@@ -81,7 +81,8 @@ export function tellRun(
     return text
   }
   const parts: string[] = []
-  const entries = trace.filter((t) => t.runId === run.id)
+  // The dispatcher's 'message' entries are told through the send they belong to (sendOutcome).
+  const entries = trace.filter((t) => t.runId === run.id && t.kind !== 'message')
   for (const [i, t] of entries.entries()) {
     const next = entries.slice(i + 1).find((n) => n.kind !== 'timer_early' && n.kind !== 'timer_stale')
     const part = phrase(t, next)
@@ -145,6 +146,8 @@ export function tellRun(
       case 'skipped':
       case 'timer_early':
       case 'timer_stale':
+      // The dispatcher's verdicts: the send sentence above already tells the message's fate.
+      case 'message':
         return null
       default: {
         const never: never = t.kind

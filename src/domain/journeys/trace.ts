@@ -19,6 +19,8 @@ export type TraceKind =
   | 'failed'
   | 'timer_early'
   | 'timer_stale'
+  /** The dispatcher's word on one of the run's messages: a guard's verdict, sent, retried, failed. */
+  | 'message'
 
 export interface TraceEntry {
   readonly at: Date

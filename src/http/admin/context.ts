@@ -7,6 +7,10 @@ import type { KeyResolver } from '../auth.ts'
 export interface AdminDeps {
   readonly db: Db
   readonly keys: KeyResolver
+  /** Where the local mailbox lives; absent on a server without workers. */
+  readonly dataDir?: string
+  /** Server-wide channel settings (email from NUDGE_SMTP_URL), shown when a workspace saved none. */
+  readonly channelDefaults?: Readonly<Record<string, unknown>>
 }
 
 declare module 'fastify' {

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { bearer, type KeyResolver } from '../auth.ts'
+import { channelRoutes } from './channels.ts'
 import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { journeyRoutes } from './journeys.ts'
@@ -44,5 +45,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     journeyRoutes(api, deps)
     templateRoutes(api, deps)
     runRoutes(api, deps)
+    channelRoutes(api, deps)
   })
 }

@@ -1,0 +1,92 @@
+// Writes what became of a message, in one transaction: its status and reason on the
+// message log, the event journeys react to (Message Sent / Failed / Bounced), and a line
+// in the run's trace. The event's messageId is derived from the message, so a retried
+// transaction emits nothing twice.
+import type { Verdict } from '../../domain/guards/types.ts'
+import type { Tx } from '../../store/db.ts'
+import { emitProfileEvent } from '../../store/events.ts'
+import { type MessageStatus, type QueuedMessage, settleMessage } from '../../store/messages.ts'
+import { insertTrace } from '../../store/runs.ts'
+import { messageProperties } from '../../store/tracking.ts'
+
+export const MESSAGE_EVENTS = {
+  sent: 'Message Sent',
+  failed: 'Message Failed',
+  bounced: 'Message Bounced',
+} as const
+export type MessageEventKind = keyof typeof MESSAGE_EVENTS
+
+export interface MessageOutcome {
+  readonly status: MessageStatus
+  /** For the message log and the trace: why it has this status, in a sentence. */
+  readonly reason: string
+  readonly verdicts?: readonly Verdict[]
+  readonly notBefore?: Date
+  readonly countAttempt?: boolean
+  /** The channel's last error (failed attempts). */
+  readonly error?: string
+  readonly providerId?: string
+  readonly event?: MessageEventKind
+}
+
+/**
+ * False when the lease was lost to another worker (nothing was written). The event is
+ * written without NOTIFY (which would serialise concurrent commits): call notifyEvents()
+ * after the commit.
+ */
+export async function recordOutcome(
+  tx: Tx,
+  m: QueuedMessage,
+  o: MessageOutcome,
+  now: Date,
+): Promise<boolean> {
+  const settled = await settleMessage(tx, m, {
+    status: o.status,
+    at: now,
+    reason: o.reason,
+    ...(o.error !== undefined ? { error: o.error } : {}),
+    ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+    ...(o.countAttempt ? { countAttempt: true } : {}),
+    ...(o.verdicts ? { verdicts: o.verdicts } : {}),
+    ...(o.providerId ? { providerId: o.providerId } : {}),
+  })
+  if (!settled) return false
+  if (o.event) {
+    await emitProfileEvent(
+      tx,
+      {
+        workspaceId: m.workspaceId,
+        profileId: m.profileId,
+        messageId: `nudge:message:${m.messageId}:${o.event}`,
+        event: MESSAGE_EVENTS[o.event],
+        properties: {
+          ...messageProperties(m),
+          ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
+        },
+        at: now,
+      },
+      { notify: false },
+    )
+  }
+  if (m.runId && m.journeyId) {
+    await insertTrace(tx, m.workspaceId, m.profileId, [
+      {
+        at: now,
+        journeyId: m.journeyId,
+        runId: m.runId,
+        stepId: m.stepId,
+        kind: 'message',
+        message: `${m.channel}:${m.template} ${o.status === 'queued' ? 'waits' : o.status}: ${o.reason}`,
+        data: {
+          messageId: m.messageId,
+          template: m.template,
+          channel: m.channel,
+          status: o.status,
+          ...(o.notBefore ? { notBefore: o.notBefore.toISOString() } : {}),
+          ...(o.verdicts ? { verdicts: o.verdicts } : {}),
+        },
+      },
+    ])
+  }
+  return true
+}

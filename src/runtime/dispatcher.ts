@@ -1,0 +1,371 @@
+// The dispatcher: outbox → guards → channel → delivery result → events log. It claims due
+// messages in batches (leases, so several workers share the table and a dead worker's
+// messages are taken over), decides each under its profile's row lock, renders it, hands
+// it to its channel with the message id as idempotency key, and records what happened.
+import type { ChannelSender, OutgoingMessage, SendResult } from '../channels/types.ts'
+import type { Clock } from '../domain/clock.ts'
+import { decide, historyHorizon } from '../domain/guards/decide.ts'
+import { dedupeKeyOf } from '../domain/guards/dedupe.ts'
+import { nextAction, statusOf, summarize } from '../domain/guards/outcome.ts'
+import type { ChannelRate } from '../domain/guards/policy.ts'
+import { slotsFromTat } from '../domain/guards/rate-limit.ts'
+import { formatLocal } from '../domain/guards/zoned-time.ts'
+import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/messages/retry.ts'
+import type { Logger } from '../log.ts'
+import type { Db, Tx } from '../store/db.ts'
+import { notifyEvents } from '../store/events.ts'
+import { loadGuardState } from '../store/guard-state.ts'
+import {
+  claimDueMessages,
+  type MessageStatus,
+  nextMessageAt,
+  OUTBOX_CHANNEL,
+  type QueuedMessage,
+  recordDecision,
+  releaseMessages,
+  settleMessage,
+} from '../store/messages.ts'
+import { lockRecipient } from '../store/profiles/recipient.ts'
+import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subscriptions.ts'
+import { reserveRateSlots } from '../store/rate-limits.ts'
+import { replyToAddress } from '../store/replies.ts'
+import { recordChannelSuppression, type Suppression } from '../store/suppressions.ts'
+import type { ChannelPool } from './dispatch/channel-pool.ts'
+import {
+  composeMessage,
+  isChannel,
+  makeTemplateCache,
+  recipientOf,
+  sendRequestOf,
+} from './dispatch/compose.ts'
+import { type MessageOutcome, recordOutcome } from './dispatch/record.ts'
+import { loadWorkspaces, type WorkspaceContext } from './dispatch/workspace.ts'
+import { makeLoop } from './loop.ts'
+
+export interface DispatcherOptions {
+  readonly db: Db
+  readonly clock: Clock
+  readonly log: Logger
+  readonly workerId: string
+  readonly channels: ChannelPool
+  /** Public URL of this Nudge: unsubscribe, preferences and tracking links point under it. */
+  readonly publicUrl: string
+  /** Domain of reply addresses; when set, email gets a reply+<handle>@domain Reply-To. */
+  readonly inboundDomain?: string
+  readonly retry?: RetryPolicy
+  /** In [0, 1), for the retry jitter; injected so tests are deterministic. */
+  readonly random?: () => number
+  readonly batchSize?: number
+  readonly leaseMs?: number
+  /** Messages of different profiles handled at once. */
+  readonly concurrency?: number
+  readonly maxSleepMs?: number
+  /** A rate-limit slot further away than this is waited for in the queue, not in memory. */
+  readonly maxRateWaitMs?: number
+}
+
+export interface Dispatcher {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Dispatches every message due at clock.now() until none is left; returns how many were handled. */
+  drain(): Promise<number>
+}
+
+type Plan =
+  | { readonly deliver: false }
+  | {
+      readonly deliver: true
+      readonly sender: ChannelSender
+      readonly message: OutgoingMessage
+      readonly rate: ChannelRate | null
+      readonly email: string | undefined
+    }
+
+const NOTHING: Plan = { deliver: false }
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined)
+
+export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
+  const { db, clock, log, workerId, channels } = opts
+  const batchSize = opts.batchSize ?? 200
+  const leaseMs = opts.leaseMs ?? 60_000
+  const concurrency = opts.concurrency ?? (db.isShared ? 16 : 8)
+  const maxRateWaitMs = opts.maxRateWaitMs ?? 2_000
+  const retry = opts.retry ?? DEFAULT_RETRY_POLICY
+  const random = opts.random ?? Math.random
+  const templates = makeTemplateCache()
+  const abort = new AbortController()
+
+  // One NOTIFY in flight at a time: callers arriving meanwhile share one more, sent after
+  // the one in flight (so after their commits).
+  let inFlight: Promise<void> | undefined
+  let queued: Promise<void> | undefined
+  function wakeProcessors(): Promise<void> {
+    if (!inFlight) {
+      inFlight = notifyEvents(db).finally(() => {
+        inFlight = undefined
+      })
+      return inFlight
+    }
+    queued ??= inFlight.then(() => {
+      queued = undefined
+      return wakeProcessors()
+    })
+    return queued
+  }
+
+  /** The guards' decision and, for a send, the rendered message; written in `tx`. */
+  async function decideOne(tx: Tx, m: QueuedMessage, ws: WorkspaceContext, now: Date): Promise<Plan> {
+    const done = async (o: MessageOutcome): Promise<Plan> => {
+      await recordOutcome(tx, m, o, now)
+      return NOTHING
+    }
+    const channel = m.channel
+    if (!isChannel(channel))
+      return done({ status: 'failed', reason: `unknown channel "${channel}"`, event: 'failed' })
+    const profile = await lockRecipient(tx, m.workspaceId, m.profileId)
+    if (!profile) return done({ status: 'suppressed', reason: 'the profile no longer exists' })
+    const compiled = templates(m.workspaceId, m.template, ws.templates.get(m.template))
+    if (!compiled.ok) return done({ status: 'failed', reason: compiled.reason, event: 'failed' })
+    const def = compiled.template.definition
+    if (def.channel !== channel) {
+      return done({
+        status: 'failed',
+        reason: `the template "${def.name}" is for ${def.channel}, the message goes by ${channel}`,
+        event: 'failed',
+      })
+    }
+    const request = sendRequestOf(m, channel, def, profile)
+    const email = str(profile.traits['email'])
+    const identities: Suppression[] = [
+      ...(profile.userId ? [{ kind: 'user_id' as const, value: profile.userId }] : []),
+      ...profile.anonymousIds.map((value) => ({ kind: 'anonymous_id' as const, value })),
+      ...(email ? [{ kind: 'email' as const, value: email }] : []),
+    ]
+    const horizon = historyHorizon(request, ws.policy, now)
+    const state = await loadGuardState(tx, m.workspaceId, m.profileId, identities, horizon)
+    const decision = decide(request, state, ws.policy, now)
+    const { verdicts } = decision
+    const reason = summarize(decision)
+    const classified = {
+      at: now,
+      category: request.category,
+      topic: request.topic,
+      transactional: request.transactional,
+      dedupeKey: dedupeKeyOf(request),
+    }
+    const action = nextAction(decision)
+    switch (action.action) {
+      case 'discard':
+        return done({ status: statusOf(decision) as MessageStatus, reason, verdicts })
+      case 'retry':
+        // Pending: it holds its dedupe key while it waits, and is decided again at `at`.
+        await recordDecision(tx, m, { ...classified, verdicts })
+        return done({ status: 'queued', reason, verdicts, notBefore: action.at })
+      case 'deliver':
+        break
+      default: {
+        const never: never = action
+        return never
+      }
+    }
+    const opened = channels.get(m.workspaceId, channel, ws.channelConfigs.get(channel))
+    if (!opened.ok) return done({ status: 'failed', reason: opened.reason, verdicts, event: 'failed' })
+    const push =
+      channel === 'push' ? (await pushSubscriptionsOf(tx, m.workspaceId, m.profileId))[0] : undefined
+    const replyAddress =
+      channel === 'email' && opts.inboundDomain
+        ? await replyToAddress(tx, m, opts.inboundDomain, now)
+        : undefined
+    const composed = composeMessage({
+      message: m,
+      template: compiled.template,
+      profile,
+      workspace: { id: ws.id, name: ws.name },
+      to: recipientOf(profile, push),
+      links: { baseUrl: opts.publicUrl, secret: ws.secret },
+      now,
+      ...(replyAddress ? { replyAddress } : {}),
+    })
+    if (!composed.ok) return done({ status: 'failed', reason: composed.reason, verdicts, event: 'failed' })
+    if (!(await recordDecision(tx, m, { ...classified, verdicts }))) return NOTHING
+    return { deliver: true, sender: opened.channel, message: composed.message, rate: action.rateLimit, email }
+  }
+
+  function outcomeOf(m: QueuedMessage, result: SendResult, now: Date): MessageOutcome {
+    if (result.ok) {
+      return {
+        status: 'sent',
+        reason: `handed to ${m.channel}${result.detail ? ` (${result.detail.slice(0, 200)})` : ''}`,
+        providerId: result.providerId,
+        countAttempt: true,
+        event: 'sent',
+      }
+    }
+    const attempt = m.attempts + 1
+    const next = decideRetry(result, attempt, retry, random)
+    switch (next.action) {
+      case 'retry': {
+        const at = new Date(now.getTime() + next.delayMs)
+        return {
+          status: 'queued',
+          reason: `attempt ${attempt} failed (${result.reason}), retried at ${formatLocal(at.getTime(), 'UTC')} UTC`,
+          error: result.reason,
+          notBefore: at,
+          countAttempt: true,
+        }
+      }
+      case 'dead-letter':
+        return {
+          status: 'failed',
+          reason: next.reason,
+          error: result.reason,
+          countAttempt: true,
+          event: 'failed',
+        }
+      case 'fail': {
+        const bounced = result.bounce === 'hard'
+        return {
+          status: bounced ? 'bounced' : 'failed',
+          reason: next.reason,
+          error: result.reason,
+          countAttempt: true,
+          event: bounced ? 'bounced' : 'failed',
+        }
+      }
+      default: {
+        const never: never = next
+        return never
+      }
+    }
+  }
+
+  async function dispatchOne(m: QueuedMessage, ws: WorkspaceContext): Promise<void> {
+    const decidedAt = clock.now()
+    const plan = await db.transaction((tx) => decideOne(tx, m, ws, decidedAt))
+    if (!plan.deliver) return
+    if (plan.rate) {
+      const tat = await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, decidedAt.getTime())
+      const at = slotsFromTat(tat, plan.rate, decidedAt.getTime())[0] ?? decidedAt.getTime()
+      const waitMs = at - decidedAt.getTime()
+      if (waitMs > maxRateWaitMs) {
+        await db.transaction((tx) =>
+          recordOutcome(
+            tx,
+            m,
+            {
+              status: 'queued',
+              reason: `rate limited: ${m.channel} at most ${plan.rate?.perSecond}/s, next slot ${new Date(at).toISOString()}`,
+              notBefore: new Date(at),
+            },
+            decidedAt,
+          ),
+        )
+        return
+      }
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+    const result = await plan.sender.send(plan.message, { signal: abort.signal })
+    const now = clock.now()
+    const outcome = outcomeOf(m, result, now)
+    await db.transaction(async (tx) => {
+      if (!(await recordOutcome(tx, m, outcome, now)) || result.ok) return
+      if (result.bounce === 'hard' && plan.email && m.channel === 'email') {
+        await recordChannelSuppression(
+          tx,
+          m.workspaceId,
+          { kind: 'email', value: plan.email },
+          'email',
+          'hard_bounce',
+          now,
+        )
+      }
+      const endpoint = plan.message.to.pushSubscription?.endpoint
+      if (result.expired && endpoint) await removePushSubscription(tx, m.workspaceId, endpoint)
+    })
+  }
+
+  async function safely(m: QueuedMessage, ws: WorkspaceContext | undefined): Promise<void> {
+    try {
+      if (!ws) {
+        await settleMessage(db, m, {
+          status: 'failed',
+          at: clock.now(),
+          error: 'the workspace no longer exists',
+        })
+        return
+      }
+      await dispatchOne(m, ws)
+      // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
+      await wakeProcessors()
+    } catch (err) {
+      // A bug or a database hiccup: keep the message, look again in a while.
+      log.error({ err, messageId: m.messageId }, 'dispatching a message failed')
+      const at = new Date(clock.now().getTime() + 30_000)
+      await settleMessage(db, m, {
+        status: 'queued',
+        at: clock.now(),
+        notBefore: at,
+        error: String(err),
+      }).catch(() => {})
+    }
+  }
+
+  async function pass(): Promise<number> {
+    const claimed = await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
+    if (claimed.length === 0) return 0
+    const names = new Map<string, Set<string>>()
+    for (const m of claimed) names.set(m.workspaceId, (names.get(m.workspaceId) ?? new Set()).add(m.template))
+    const workspaces = await loadWorkspaces(db, names)
+    for (const ws of workspaces.values()) {
+      if (ws.policyProblem) {
+        log.warn(
+          { workspaceId: ws.id, problem: ws.policyProblem },
+          'invalid guard policy ignored: safe defaults apply',
+        )
+      }
+    }
+    // One profile's messages in order, one after the other; profiles side by side.
+    const lanes = new Map<string, QueuedMessage[]>()
+    for (const m of claimed) {
+      const k = `${m.workspaceId}/${m.profileId}`
+      const lane = lanes.get(k)
+      if (lane) lane.push(m)
+      else lanes.set(k, [m])
+    }
+    const queue = [...lanes.values()]
+    const worker = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const m of lane) await safely(m, workspaces.get(m.workspaceId))
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
+    return claimed.length
+  }
+
+  const loop = makeLoop({
+    name: 'dispatcher',
+    db,
+    clock,
+    log,
+    channel: OUTBOX_CHANNEL,
+    pass,
+    nextAt: () => nextMessageAt(db),
+    maxSleepMs: opts.maxSleepMs ?? 5_000,
+  })
+
+  return {
+    start: () => loop.start(),
+    async stop() {
+      // Sends in flight get a moment to finish; then they are cut off (and retried later).
+      const cut = setTimeout(() => abort.abort(), 5_000)
+      await loop.stop()
+      clearTimeout(cut)
+      await releaseMessages(db, workerId).catch(() => {})
+    },
+    async drain() {
+      let total = 0
+      for (let n = await pass(); n > 0; n = await pass()) total += n
+      return total
+    },
+  }
+}
