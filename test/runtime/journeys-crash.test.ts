@@ -1,7 +1,6 @@
 // Kill -9 a worker while it fires the due delay timers of many runs: after another worker
 // takes over, every member has exactly one message for the step after the delay, and every
 // run has completed. Nothing lost, nothing repeated.
-import { type ChildProcess, fork } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/domain/clock.ts'
 import { partitionOf } from '../../src/domain/events/partition.ts'
@@ -11,21 +10,10 @@ import { insertEvents } from '../../src/store/events.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
 import { openTestDb, serverUrl, type TestDb } from '../helpers/db.ts'
+import { startWorker } from '../helpers/worker-process.ts'
 
 const workerScript = new URL('../helpers/journey-worker.ts', import.meta.url).pathname
 const MEMBERS = 400
-
-function startWorker(db: TestDb, id: string): Promise<ChildProcess> {
-  const child = fork(workerScript, [serverUrl!, db.schema!, id], {
-    execPath: process.execPath,
-    stdio: 'ignore',
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child))
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)))
-  })
-}
 
 const count = async (db: TestDb, sql: string) => (await db.query<{ n: number }>(sql))[0]!.n
 
@@ -77,7 +65,7 @@ describe.skipIf(!serverUrl)('journey crash [pg]', () => {
 
   it('sends the step after the delay exactly once per member across a SIGKILL', async () => {
     expect(await count(db, `SELECT count(*)::int AS n FROM timers WHERE kind = 'journey'`)).toBe(MEMBERS)
-    const victim = await startWorker(db, 'victim')
+    const victim = await startWorker(workerScript, db, 'victim')
     // Let it commit some of the batch, then kill it without warning.
     while ((await count(db, 'SELECT count(*)::int AS n FROM messages')) < 20) {
       await new Promise((r) => setTimeout(r, 5))
@@ -91,7 +79,7 @@ describe.skipIf(!serverUrl)('journey crash [pg]', () => {
       await count(db, `SELECT count(*)::int AS n FROM timers WHERE lease_owner = 'victim'`),
     ).toBeGreaterThan(0)
     // Timers it had claimed are leased for 1 s, then the survivor takes them over.
-    const survivor = await startWorker(db, 'survivor')
+    const survivor = await startWorker(workerScript, db, 'survivor')
     try {
       const deadline = Date.now() + 60_000
       while (Date.now() < deadline && (await count(db, 'SELECT count(*)::int AS n FROM timers')) > 0) {
