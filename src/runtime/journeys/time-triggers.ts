@@ -17,6 +17,7 @@ import {
   timeTriggerEvent,
   triggerSetupTimerId,
 } from '../../domain/journeys/time-trigger.ts'
+import type { Trigger } from '../../domain/journeys/types.ts'
 import type { Tx } from '../../store/db.ts'
 import { loadProfileFacts } from '../../store/profile-facts.ts'
 import {
@@ -89,10 +90,18 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
   const { catalog, enterAt } = opts
   const bucketsSeen = new Map<string, number>()
 
-  /** The live journey a timer belongs to, if it still has this kind of trigger. */
-  async function liveFor(tx: Tx, workspaceId: string, journeyId: string, type: 'date' | 'schedule') {
+  /** The live journey a timer belongs to and its trigger, if it still has this kind of trigger. */
+  async function liveFor<T extends 'date' | 'schedule'>(
+    tx: Tx,
+    workspaceId: string,
+    journeyId: string,
+    type: T,
+  ) {
     const live = (await catalog.live(tx, workspaceId)).find((l) => l.journey.id === journeyId)
-    return live?.journey.trigger.type === type ? live : undefined
+    const trigger = live?.journey.trigger
+    return live && trigger?.type === type
+      ? { live, trigger: trigger as Extract<Trigger, { type: T }> }
+      : undefined
   }
 
   async function onEvent(ctx: HookContext, live: readonly LiveJourney[]): Promise<void> {
@@ -180,9 +189,9 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
 
   const date: TimerHandler = async (tx, timer, now) => {
     const ws = timer.workspaceId
-    const live = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'date')
-    if (!live || live.journey.trigger.type !== 'date') return
-    const trigger = live.journey.trigger
+    const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'date')
+    if (!found) return
+    const { live, trigger } = found
     const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
     if (!facts) return
     const timezone = memberTimezone(live.journey, facts.timezone)
@@ -201,9 +210,9 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
   const scheduled: TimerHandler = async (tx, timer, now) => {
     const ws = timer.workspaceId
     const p = timer.payload as unknown as TimePayload
-    const live = await liveFor(tx, ws, p.journeyId, 'schedule')
-    if (!live || live.journey.trigger.type !== 'schedule' || !p.timezone) return
-    const trigger = live.journey.trigger
+    const found = await liveFor(tx, ws, p.journeyId, 'schedule')
+    if (!found || !p.timezone) return
+    const { live, trigger } = found
     const due = nextScheduleOccurrence(trigger, new Date(timer.fireAt.getTime() - 1), p.timezone)
     if (!due) return
     if (due.getTime() !== timer.fireAt.getTime()) return { postponeTo: due }
@@ -222,12 +231,13 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
 
   const entry: TimerHandler = async (tx, timer, now) => {
     const ws = timer.workspaceId
-    const live = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'schedule')
-    if (!live || live.journey.trigger.type !== 'schedule') return
+    const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'schedule')
+    if (!found) return
+    const { live, trigger } = found
     const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
     if (!facts) return
-    const timezone = live.journey.trigger.timezone ?? memberTimezone(live.journey, facts.timezone)
-    const event = timeTriggerEvent(live.journey, live.journey.trigger, timer.fireAt, timezone, facts.traits)
+    const timezone = trigger.timezone ?? memberTimezone(live.journey, facts.timezone)
+    const event = timeTriggerEvent(live.journey, trigger, timer.fireAt, timezone, facts.traits)
     await enterAt(tx, ws, live, facts, event, now)
     return undefined
   }
