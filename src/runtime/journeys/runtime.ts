@@ -1,7 +1,8 @@
 // Journeys at run time. As a processor hook, each event first moves the profile's runs
 // in flight (waits, goals, exits), then starts new runs of the live journeys it triggers.
 // As a timer handler, a due timer moves its run. Both apply the engine's decisions in the
-// transaction that carries the event or the timer, so nothing happens twice.
+// transaction that carries the event or the timer, so nothing happens twice. Date and
+// schedule triggers start runs from timers too (./time-triggers.ts).
 import { createHash } from 'node:crypto'
 import type { Clock } from '../../domain/clock.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
