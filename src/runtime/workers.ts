@@ -14,7 +14,7 @@ import type { ProcessorHook } from './hooks.ts'
 import { type JourneyCatalog, makeJourneyCatalog } from './journeys/catalog.ts'
 import { makeJourneyRuntime } from './journeys/runtime.ts'
 import { makeProcessor, type Processor } from './processor.ts'
-import { makeScheduler, type Scheduler } from './scheduler.ts'
+import { makeScheduler, type Scheduler, type SchedulerOptions } from './scheduler.ts'
 
 export interface WorkersOptions {
   readonly db: Db
@@ -24,6 +24,11 @@ export interface WorkersOptions {
   /** Extra hooks after the built-in ones. */
   readonly hooks?: readonly ProcessorHook[]
   readonly sending?: SendingOptions
+  /** Scheduler tuning (defaults suit production; crash tests shorten the lease). */
+  readonly scheduler?: Pick<
+    SchedulerOptions,
+    'leaseMs' | 'batchSize' | 'concurrency' | 'chunkSize' | 'maxSleepMs'
+  >
 }
 
 /** How the dispatcher reaches channels. */
@@ -58,7 +63,14 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
   const catalog = await makeJourneyCatalog(db)
   const journeys = makeJourneyRuntime({ catalog, clock, log })
   const processor = makeProcessor({ db, clock, log, workerId, hooks: [journeys.hook, ...(opts.hooks ?? [])] })
-  const scheduler = makeScheduler({ db, clock, log, workerId, handlers: { ...journeys.timers } })
+  const scheduler = makeScheduler({
+    ...opts.scheduler,
+    db,
+    clock,
+    log,
+    workerId,
+    handlers: { ...journeys.timers },
+  })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
   const channels = makeChannelPool(
     {

@@ -2,6 +2,7 @@
 // journey or a new version when its content changed; runs keep the version they entered.
 import { createHash } from 'node:crypto'
 import type { Queryable } from './db.ts'
+import { requestTriggerSetup } from './time-triggers.ts'
 
 export const JOURNEYS_CHANNEL = 'nudge_journeys'
 
@@ -126,6 +127,8 @@ export async function publishVersion(
      WHERE workspace_id = $1 AND journey_id = $2 AND status <> 'archived' RETURNING 1`,
     [workspaceId, journeyId, version ?? null],
   )
+  // Date and schedule triggers need timers for the members who are already there.
+  if (rows.length > 0) await requestTriggerSetup(tx, workspaceId, journeyId)
   await tx.query(`SELECT pg_notify('${JOURNEYS_CHANNEL}', $1)`, [workspaceId])
   return rows.length > 0
 }

@@ -21,8 +21,15 @@ export interface ClaimedTimer extends NewTimer {
   readonly leaseOwner: string
 }
 
-/** Creates or moves timers (same id = the same wake-up, rescheduled). Notifies schedulers. */
-export async function scheduleTimers(db: Queryable, timers: readonly NewTimer[]): Promise<void> {
+/**
+ * Creates or moves timers (same id = the same wake-up, rescheduled). Notifies schedulers.
+ * With `keepExisting`, a timer that already exists is left as it is (backfills).
+ */
+export async function scheduleTimers(
+  db: Queryable,
+  timers: readonly NewTimer[],
+  opts: { keepExisting?: boolean } = {},
+): Promise<void> {
   if (timers.length === 0) return
   const rows = timers.map((t) => ({
     w: t.workspaceId,
@@ -37,9 +44,13 @@ export async function scheduleTimers(db: Queryable, timers: readonly NewTimer[])
        INSERT INTO timers (workspace_id, profile_id, timer_id, kind, fire_at, payload)
        SELECT x.w, x.p, x.id, x.k, x.f, x.d
        FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text, k text, f timestamptz, d jsonb)
-       ON CONFLICT (workspace_id, profile_id, timer_id) DO UPDATE
+       ON CONFLICT (workspace_id, profile_id, timer_id) ${
+         opts.keepExisting
+           ? 'DO NOTHING'
+           : `DO UPDATE
          SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload, kind = EXCLUDED.kind,
-             lease_owner = NULL, lease_until = NULL, attempts = 0, last_error = NULL
+             lease_owner = NULL, lease_until = NULL, attempts = 0, last_error = NULL`
+       }
        RETURNING 1
      )
      SELECT pg_notify('${TIMERS_CHANNEL}', '') FROM (SELECT count(*) FROM up) AS c`,

@@ -1,24 +1,12 @@
 // Kill -9 a worker in the middle of a batch of due timers: after another worker takes
 // over, every timer has fired exactly once.
-import { type ChildProcess, fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scheduleTimers } from '../../src/store/timers.ts'
 import { openTestDb, serverUrl, type TestDb } from '../helpers/db.ts'
+import { startWorker } from '../helpers/worker-process.ts'
 
 const workerScript = new URL('../helpers/timer-worker.ts', import.meta.url).pathname
-
-function startWorker(db: TestDb, id: string): Promise<ChildProcess> {
-  const child = fork(workerScript, [serverUrl!, db.schema!, id], {
-    execPath: process.execPath,
-    stdio: 'ignore',
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child))
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)))
-  })
-}
 
 describe.skipIf(!serverUrl)('scheduler crash [pg]', () => {
   let db: TestDb
@@ -39,7 +27,7 @@ describe.skipIf(!serverUrl)('scheduler crash [pg]', () => {
       payload: {},
     }))
     await scheduleTimers(db, timers)
-    const first = await startWorker(db, 'victim')
+    const first = await startWorker(workerScript, db, 'victim')
     // Let it get into the batch, then kill it without warning.
     for (;;) {
       const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fired')) as [
@@ -53,7 +41,7 @@ describe.skipIf(!serverUrl)('scheduler crash [pg]', () => {
     const firedBefore = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fired'))[0]!.n
     expect(firedBefore).toBeLessThan(400)
     // Timers it had claimed are leased for 1 s, then the survivor takes them over.
-    const second = await startWorker(db, 'survivor')
+    const second = await startWorker(workerScript, db, 'survivor')
     try {
       const deadline = Date.now() + 20_000
       while (Date.now() < deadline) {

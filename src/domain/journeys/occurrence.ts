@@ -4,10 +4,28 @@ import { nextCronAt, parseCron } from './cron.ts'
 import { traitDate } from './delay.ts'
 import { durationMs } from './duration.ts'
 import type { Trigger } from './types.ts'
-import { fromZoned, parseTimeOfDay, toZoned } from './zoned-time.ts'
+import { fromZoned, type LocalDateTime, parseTimeOfDay, toZoned } from './zoned-time.ts'
 
 type DateTrigger = Extract<Trigger, { type: 'date' }>
 type ScheduleTrigger = Extract<Trigger, { type: 'schedule' }>
+
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/**
+ * The trait as clocks in `timeZone` read it. A bare calendar date ("1990-02-29", a birthday)
+ * is that day in the member's timezone, not midnight UTC (which is the day before in New York).
+ */
+function localBase(value: unknown, timeZone: string): LocalDateTime | null {
+  const m = typeof value === 'string' ? CALENDAR_DATE.exec(value) : null
+  if (m) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])]
+    const check = new Date(Date.UTC(year, month - 1, day))
+    if (check.getUTCMonth() !== month - 1 && !(month === 2 && day === 29)) return null
+    return { year, month, day, hour: 0, minute: 0, second: 0 }
+  }
+  const d = traitDate(value)
+  return d && toZoned(d, timeZone)
+}
 
 /**
  * The next moment strictly after `after` at which a date trigger fires for a profile with
@@ -19,11 +37,11 @@ export function nextDateOccurrence(
   after: Date,
   timeZone: string,
 ): Date | null {
-  const base = traitDate(traits[trigger.trait])
+  const base = localBase(traits[trigger.trait], timeZone)
   if (!base) return null
   const offset = trigger.offset ? durationMs(trigger.offset) : 0
   const moment = (yearsLater: number): Date => {
-    const l = toZoned(base, timeZone)
+    const l = base
     // 29 February falls on 28 February in other years.
     const lastDay = new Date(Date.UTC(l.year + yearsLater, l.month, 0)).getUTCDate()
     const shifted = { ...l, year: l.year + yearsLater, day: Math.min(l.day, lastDay) }
@@ -36,7 +54,7 @@ export function nextDateOccurrence(
     const t = moment(0)
     return t.getTime() > after.getTime() ? t : null
   }
-  const years = toZoned(after, timeZone).year - toZoned(base, timeZone).year
+  const years = toZoned(after, timeZone).year - base.year
   for (let k = Math.max(0, years - 1); k <= years + 2; k++) {
     const t = moment(k)
     if (t.getTime() > after.getTime()) return t

@@ -1,7 +1,8 @@
 // Journeys at run time. As a processor hook, each event first moves the profile's runs
 // in flight (waits, goals, exits), then starts new runs of the live journeys it triggers.
 // As a timer handler, a due timer moves its run. Both apply the engine's decisions in the
-// transaction that carries the event or the timer, so nothing happens twice.
+// transaction that carries the event or the timer, so nothing happens twice. Date and
+// schedule triggers start runs from timers too (./time-triggers.ts).
 import { createHash } from 'node:crypto'
 import type { Clock } from '../../domain/clock.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
@@ -27,8 +28,9 @@ import {
 import { insertTrace, loadRunForUpdate, openRuns, pastEntries } from '../../store/runs.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
 import type { TimerHandler } from '../scheduler.ts'
-import type { JourneyCatalog } from './catalog.ts'
+import type { JourneyCatalog, LiveJourney } from './catalog.ts'
 import { applyAdvance, type EffectIO, JOURNEY_TIMER, type JourneyTimerPayload } from './effects.ts'
+import { type EnterAt, makeTimeTriggers } from './time-triggers.ts'
 
 /** Funnel stage order for stage conditions (the simulator uses the same). */
 export const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
@@ -88,6 +90,34 @@ async function historyFor(
   return memoryHistory(past)
 }
 
+/** Effects of a run moved by a timer reach the profile directly (no processor around). */
+function directIO(
+  tx: Tx,
+  workspaceId: string,
+  profileId: string,
+  now: Date,
+  initial: Readonly<Record<string, unknown>>,
+): EffectIO {
+  let traits = initial
+  return {
+    emit: async (name, properties, key) => {
+      await emitProfileEvent(tx, {
+        workspaceId,
+        profileId,
+        messageId: `nudge:journeys:${key}`,
+        event: name,
+        properties,
+        at: now,
+      })
+    },
+    async updateTraits(changes) {
+      await updateProfileTraits(tx, workspaceId, profileId, changes, now)
+      traits = { ...traits, ...changes }
+    },
+    traits: () => traits,
+  }
+}
+
 export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime {
   const { catalog, log } = opts
 
@@ -103,6 +133,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     const ws = event.workspaceId
     const profileId = ctx.profile.profileId
     const live = await catalog.live(tx, ws)
+    await time.onEvent(ctx, live)
     const runs = await openRuns(tx, ws, profileId)
     if (live.length === 0 && runs.length === 0) return
 
@@ -162,23 +193,48 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
         ctxFacts,
       )
       if (!triggered) continue
-      const past = await pastEntries(tx, ws, profileId, journey.id)
-      const decision = decideEntry(journey, jEvent, past, now, profile)
-      if (!decision.enter) {
-        await insertTrace(tx, ws, profileId, [decision.trace])
-        continue
-      }
-      const input: AdvanceInput = {
-        kind: 'enter',
-        runId: runIdOf(ws, profileId, journey.id, decision.key),
-        version,
-        key: decision.key,
-        event: jEvent,
-      }
-      const result = advance(journey, null, input, now, deps({ ...profile, traits }, history))
-      await applyAdvance(tx, ws, journey, result, now, io)
+      await enter(tx, ws, { journey, version }, jEvent, now, { ...profile, traits }, history, io)
     }
   }
+
+  /** Applies the entry rule, then starts the run. An entry already made for this key is a no-op. */
+  async function enter(
+    tx: Tx,
+    ws: string,
+    live: LiveJourney,
+    event: JourneyEvent,
+    now: Date,
+    profile: ProfileFacts,
+    history: EventHistory,
+    io: EffectIO,
+  ): Promise<void> {
+    const { journey, version } = live
+    const past = await pastEntries(tx, ws, profile.profileId, journey.id)
+    const decision = decideEntry(journey, event, past, now, profile)
+    if (!decision.enter) {
+      await insertTrace(tx, ws, profile.profileId, [decision.trace])
+      return
+    }
+    // A time trigger fired again for the same occurrence (every_time keys by occurrence).
+    if (past.some((p) => p.key === decision.key)) return
+    const input: AdvanceInput = {
+      kind: 'enter',
+      runId: runIdOf(ws, profile.profileId, journey.id, decision.key),
+      version,
+      key: decision.key,
+      event,
+    }
+    const result = advance(journey, null, input, now, deps(profile, history))
+    await applyAdvance(tx, ws, journey, result, now, io)
+  }
+
+  const enterAt: EnterAt = async (tx, ws, live, profile, event, now) => {
+    const io = directIO(tx, ws, profile.profileId, now, profile.traits)
+    const history = await historyFor(tx, ws, profile.profileId, [live.journey], null)
+    await enter(tx, ws, live, event, now, profile, history, io)
+    return io.traits()
+  }
+  const time = makeTimeTriggers({ catalog, enterAt })
 
   const onTimer: TimerHandler = async (tx, timer, now) => {
     const p = timer.payload as JourneyTimerPayload
@@ -200,24 +256,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     }
     const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
     if (!facts) return
-    let traits = facts.traits
-    const io: EffectIO = {
-      emit: async (name, properties, key) => {
-        await emitProfileEvent(tx, {
-          workspaceId: ws,
-          profileId: timer.profileId,
-          messageId: `nudge:journeys:${key}`,
-          event: name,
-          properties,
-          at: now,
-        })
-      },
-      async updateTraits(changes) {
-        await updateProfileTraits(tx, ws, timer.profileId, changes, now)
-        traits = { ...traits, ...changes }
-      },
-      traits: () => traits,
-    }
+    const io = directIO(tx, ws, timer.profileId, now, facts.traits)
     const history = await historyFor(tx, ws, timer.profileId, [journey], null)
     const run: Run = stored.run
     const result = advance(journey, run, { kind: 'timer', timerId: timer.timerId }, now, deps(facts, history))
@@ -227,6 +266,6 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
 
   return {
     hook: { name: 'journeys', onEvent },
-    timers: { [JOURNEY_TIMER]: onTimer },
+    timers: { [JOURNEY_TIMER]: onTimer, ...time.timers },
   }
 }

@@ -1,0 +1,302 @@
+// Engine benchmark, on a PostgreSQL server (a throw-away database is created and dropped):
+//  (a) journey timers fired per second: real runs waiting on a delay, whose timer fires the
+//      send step after it, with 1,000,000 more journey timers pending in the future;
+//  (b) ingest → outbox latency: single events over HTTP at a steady rate into a running node
+//      whose journey sends at once, timed from the request to the outbox NOTIFY of its message.
+// Usage: npm run bench:engine   (BENCH_DATABASE_URL, default local PostgreSQL;
+//   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS, BENCH_PART=timers|latency)
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import { loadConfig } from '../src/config.ts'
+import { systemClock } from '../src/domain/clock.ts'
+import { evaluate } from '../src/domain/conditions/evaluate.ts'
+import { memoryHistory } from '../src/domain/conditions/history.ts'
+import { advance } from '../src/domain/journeys/engine.ts'
+import { runToJSON } from '../src/domain/journeys/run.ts'
+import { JourneySchema } from '../src/domain/journeys/schema.ts'
+import { makeLogger, silentLogger } from '../src/log.ts'
+import { startNode } from '../src/runtime/node.ts'
+import { makeWorkers } from '../src/runtime/workers.ts'
+import type { Db } from '../src/store/db.ts'
+import { applyJourney } from '../src/store/journeys.ts'
+import { OUTBOX_CHANNEL } from '../src/store/messages.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { fromPg } from '../src/store/pg.ts'
+import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
+
+const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const pending = Number(process.env.BENCH_PENDING ?? 1_000_000)
+const due = Number(process.env.BENCH_DUE ?? 20_000)
+const rate = Number(process.env.BENCH_RATE ?? 1000)
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+/** `timers` or `latency` to run one part only. */
+const part = process.env.BENCH_PART
+const WRITE_KEY = 'nwk_bench_engine'
+const database = `nudge_bench_engine_${Date.now()}`
+
+const delayJourney = JourneySchema.parse({
+  id: 'bench-follow-up',
+  name: 'Follow-up an hour later',
+  trigger: { type: 'event', event: 'Signed Up' },
+  entry: { type: 'once' },
+  steps: [
+    { id: 'wait', type: 'delay', for: '1h' },
+    { id: 'follow-up', type: 'send', channel: 'email', template: 'follow-up' },
+  ],
+})
+const instantJourney = JourneySchema.parse({
+  id: 'bench-instant',
+  name: 'Answer at once',
+  trigger: { type: 'event', event: 'Bench Ping' },
+  entry: { type: 'every_time' },
+  steps: [{ id: 'answer', type: 'send', channel: 'email', template: 'answer' }],
+})
+
+const publish = (db: Db, journey: unknown) =>
+  db.transaction((tx) => applyJourney(tx, 'default', JSON.parse(JSON.stringify(journey)), { publish: true }))
+
+/** The run and timer the engine makes on entry, with placeholders for the ids. */
+function runTemplate() {
+  // Entered two hours ago: the delay of an hour is over, the run's timer is due.
+  const now = new Date(Date.now() - 2 * 3600_000)
+  const result = advance(
+    delayJourney,
+    null,
+    {
+      kind: 'enter',
+      runId: 'RUNID',
+      version: 1,
+      key: 'once',
+      event: {
+        id: 'EVENTID',
+        type: 'track',
+        name: 'Signed Up',
+        timestamp: now,
+        properties: {},
+        traits: {},
+        context: {},
+      },
+    },
+    now,
+    {
+      evaluate,
+      history: memoryHistory([]),
+      stages: [],
+      profile: {
+        profileId: 'PROFILEID',
+        userId: null,
+        traits: {},
+        firstSeenAt: now,
+        lastSeenAt: now,
+        timezone: null,
+        segments: new Set(),
+        badges: new Set(),
+        stage: null,
+        score: 0,
+      },
+    },
+  )
+  const timer = result.effects.find((e) => e.type === 'schedule_timer')
+  if (timer?.type !== 'schedule_timer' || result.run.status !== 'delayed')
+    throw new Error('the engine did not park the run on its delay')
+  return {
+    state: JSON.stringify(runToJSON(result.run)),
+    timerId: timer.timerId,
+    purpose: timer.purpose,
+    at: timer.at.toISOString(),
+  }
+}
+
+async function timersPerSecond(db: Db): Promise<string> {
+  await publish(db, delayJourney)
+  const t = runTemplate()
+  // Set-based fill of what the processor would have written for `due` sign-ups an hour ago.
+  await db.query(
+    `INSERT INTO profiles (workspace_id, profile_id, user_id, traits, first_seen_at, last_seen_at)
+     SELECT 'default', gen_random_uuid(), 'member-' || g, '{}', now(), now() FROM generate_series(1, $1) g`,
+    [due],
+  )
+  // Their userIds, so the events a run emits (Journey Completed) reach the log as for real.
+  await db.query(
+    `INSERT INTO profile_identities (workspace_id, kind, value, profile_id, first_seen_at)
+     SELECT workspace_id, 'user_id', user_id, profile_id, now() FROM profiles`,
+  )
+  await db.query(
+    `INSERT INTO journey_runs (workspace_id, profile_id, run_id, journey_id, version, entry_key, status, state, started_at, updated_at)
+     SELECT workspace_id, profile_id, 'r_' || user_id, 'bench-follow-up', 1, 'once', 'delayed',
+            replace(replace($1, 'RUNID', 'r_' || user_id), 'PROFILEID', profile_id::text)::jsonb, now(), now()
+     FROM profiles WHERE workspace_id = 'default'`,
+    [t.state],
+  )
+  await db.query(
+    `INSERT INTO timers (workspace_id, profile_id, timer_id, kind, fire_at, payload)
+     SELECT workspace_id, profile_id, replace($1, 'RUNID', run_id), 'journey', $2,
+            jsonb_build_object('runId', run_id, 'journeyId', 'bench-follow-up', 'version', 1, 'purpose', $3::text)
+     FROM journey_runs`,
+    [t.timerId, t.at, t.purpose],
+  )
+  const future = new Date(Date.now() + 30 * 86_400_000).toISOString()
+  await db.query(
+    `INSERT INTO timers (workspace_id, profile_id, timer_id, kind, fire_at, payload)
+     SELECT 'default', gen_random_uuid(), 'r_later' || g || '/wait/timer/1', 'journey', $1::timestamptz + (g || ' seconds')::interval,
+            jsonb_build_object('runId', 'r_later' || g, 'journeyId', 'bench-follow-up', 'version', 1)
+     FROM generate_series(1, $2) g`,
+    [future, pending],
+  )
+  await db.exec('ANALYZE')
+  const workers = await makeWorkers({
+    db,
+    clock: systemClock,
+    log: makeLogger('warn'),
+    workerId: randomUUID(),
+  })
+  const started = performance.now()
+  const fired = await workers.scheduler.drain()
+  const elapsed = (performance.now() - started) / 1000
+  await workers.stop()
+  const [sent] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE journey_id = 'bench-follow-up' AND step_id = 'follow-up'`,
+  )
+  const [done] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM journey_runs WHERE status = 'completed'`,
+  )
+  if (sent?.n !== due || done?.n !== due)
+    throw new Error(`expected ${due} sends, got ${sent?.n} (${done?.n} completed)`)
+  const perSecond = Math.round(fired / elapsed)
+  return `journey timers: fired ${fired} delay timers (run → send → completed) in ${elapsed.toFixed(2)} s = ${perSecond}/s with ${pending} pending   target ≥ 5000/s   ${perSecond >= 5000 ? 'MET' : 'MISSED'}`
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
+
+async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
+  await publish(db, instantJourney)
+  const node = await startNode(
+    loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: dbUrl,
+      NUDGE_WRITE_KEY: WRITE_KEY,
+      NUDGE_LOG_LEVEL: 'warn',
+    }),
+    silentLogger,
+  )
+  const sentAt = new Map<string, number>()
+  const latencies: number[] = []
+  // On each outbox NOTIFY, read the new messages; a message counts from the moment the
+  // read returns (slightly late, never early).
+  let dirty = false
+  let busy = false
+  let since = new Date(0)
+  const read = async () => {
+    busy = true
+    while (dirty) {
+      dirty = false
+      const rows = await db.query<{ id: string; created_at: Date }>(
+        `SELECT payload -> 'event' ->> 'id' AS id, created_at FROM messages
+         WHERE journey_id = 'bench-instant' AND created_at > $1 ORDER BY created_at`,
+        [new Date(since.getTime() - 2000).toISOString()],
+      )
+      const at = performance.now()
+      for (const r of rows) {
+        const t0 = sentAt.get(r.id)
+        if (t0 === undefined) continue
+        sentAt.delete(r.id)
+        latencies.push(at - t0)
+        if (r.created_at > since) since = r.created_at
+      }
+    }
+    // No await between the last check of `dirty` and this: no notification is missed.
+    busy = false
+  }
+  const unlisten = await db.listen(OUTBOX_CHANNEL, () => {
+    dirty = true
+    if (!busy) void read()
+  })
+  const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`
+  // Keep-alive sockets like an SDK's: requests beyond them queue in the client, and that
+  // wait counts in the latency.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+  const post = (base: string, body: string) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(
+        `${base}/v1/track`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: auth } },
+        (res) => {
+          if (res.statusCode !== 200) fail(`HTTP ${res.statusCode}`)
+          res.resume()
+          res.on('end', resolve)
+        },
+      )
+      req.on('error', (err) => {
+        fail(err.message)
+        resolve()
+      })
+      req.end(body)
+    })
+  let errors = 0
+  const failures = new Map<string, number>()
+  const fail = (why: string) => {
+    errors++
+    failures.set(why, (failures.get(why) ?? 0) + 1)
+  }
+  let i = 0
+  const total = rate * seconds
+  const tickMs = 10
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000))
+  const inFlight: Promise<void>[] = []
+  const start = performance.now()
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const target = Math.min(total, Math.round(((performance.now() - start) / 1000) * rate) + perTick)
+      for (; i < target; i++) {
+        const messageId = `ping-${i}`
+        sentAt.set(messageId, performance.now())
+        inFlight.push(
+          post(node.url!, JSON.stringify({ userId: `user-${i % 1000}`, event: 'Bench Ping', messageId })),
+        )
+      }
+      if (i >= total) resolve()
+      else setTimeout(tick, tickMs)
+    }
+    tick()
+  })
+  const sendSeconds = (performance.now() - start) / 1000
+  await Promise.all(inFlight)
+  for (let w = 0; w < 300 && latencies.length + errors < total; w++)
+    await new Promise((r) => setTimeout(r, 50))
+  await unlisten()
+  agent.destroy()
+  await node.stop()
+  const sorted = latencies.sort((a, b) => a - b)
+  const p50 = percentile(sorted, 0.5)
+  const p99 = percentile(sorted, 0.99)
+  return `ingest → outbox: ${total} events at ${Math.round(total / sendSeconds)}/s over HTTP, ${latencies.length} messages, ${errors} errors${failures.size ? ` (${[...failures].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, ${sentAt.size} missing; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} ms   target p99 < 100 ms   ${p99 < 100 && sentAt.size === 0 ? 'MET' : 'MISSED'}`
+}
+
+/** Each part in a database of its own: the first part's backlog must not queue ahead of the second's. */
+async function inFreshDatabase(
+  suffix: string,
+  run: (db: Db, dbUrl: string) => Promise<string>,
+): Promise<void> {
+  const name = `${database}_${suffix}`
+  const dbUrl = Object.assign(new URL(url), { pathname: `/${name}` }).toString()
+  const admin = await fromPg(url, { max: 1 })
+  await admin.exec(`CREATE DATABASE ${name}`)
+  try {
+    const db = await fromPg(dbUrl, { max: 12 })
+    try {
+      await migrate(db)
+      await ensureDefaultWorkspace(db, { writeKey: WRITE_KEY })
+      console.log(await run(db, dbUrl))
+    } finally {
+      await db.close()
+    }
+  } finally {
+    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.close()
+  }
+}
+
+if (part !== 'latency') await inFreshDatabase('timers', (db) => timersPerSecond(db))
+if (part !== 'timers') await inFreshDatabase('latency', (db, dbUrl) => ingestToOutbox(db, dbUrl))
