@@ -32,6 +32,10 @@ export const errorCatalogue = {
     status: 503,
     message: 'The events could not be stored; retry (nothing was acknowledged)',
   },
+  NUDGE_ERR_SEGMENT_IN_USE: {
+    status: 409,
+    message: 'Other segments are built on this segment; change or delete them first',
+  },
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

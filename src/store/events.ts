@@ -97,7 +97,14 @@ export async function emitProfileEvent(
       timestamp: e.at,
       receivedAt: e.at,
       partition: partitionOf(e.workspaceId, userId, anonymousId),
-      payload: { type: 'track', event: e.event, properties: e.properties, userId, anonymousId },
+      payload: {
+        type: 'track',
+        event: e.event,
+        properties: e.properties,
+        userId,
+        anonymousId,
+        context: { nudge: { internal: true } },
+      },
     },
   ])
   return res.inserted.size > 0

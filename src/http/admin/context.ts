@@ -1,12 +1,15 @@
 // What every admin route receives: its dependencies, and the workspace of the
 // admin key that authenticated the request.
 import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../../domain/clock.ts'
 import type { Db } from '../../store/db.ts'
 import type { KeyResolver } from '../auth.ts'
 
 export interface AdminDeps {
   readonly db: Db
   readonly keys: KeyResolver
+  /** The time routes record (segment updates, ...); the system clock unless told. */
+  readonly clock?: Clock
 }
 
 declare module 'fastify' {

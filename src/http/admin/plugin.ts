@@ -7,6 +7,7 @@ import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
+import { segmentRoutes } from './segments.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization
@@ -38,5 +39,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     profileRoutes(api, deps)
     eventRoutes(api, deps)
     keyRoutes(api, deps)
+    segmentRoutes(api, deps)
   })
 }
