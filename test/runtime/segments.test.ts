@@ -103,6 +103,31 @@ describeEachDriver('segments at run time', (driver) => {
     ])
   })
 
+  it('a date trait "within the next 7 days" is entered and left by its timer at the window edges', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    await defineSegment(world, {
+      id: 'renewing-soon',
+      name: 'Renewing within a week',
+      condition: { type: 'trait', path: 'renewal_at', op: 'within_next', value: '7d' },
+    })
+    await world.identify('ann', { renewal_at: '2026-03-20T00:00:00Z' })
+    await world.identify('bob', { renewal_at: '2026-06-01T00:00:00Z' })
+    await world.runUntil('2026-03-25T00:00:00Z')
+    expect(await transitions(world)).toEqual([
+      'ann Segment Entered renewing-soon 2026-03-13T00:00:00.000Z',
+      'ann Segment Exited renewing-soon 2026-03-20T00:00:00.001Z',
+    ])
+    // Renewed: a new date moves the timer; nothing is left for ann once it passes.
+    await world.identify('ann', { renewal_at: '2027-03-20T00:00:00Z' })
+    const timers = await world.db.query<{ user_id: string; fire_at: Date }>(
+      `SELECT p.user_id, t.fire_at FROM timers t JOIN profiles p USING (workspace_id, profile_id) ORDER BY p.user_id`,
+    )
+    expect(timers.map((t) => `${t.user_id} ${t.fire_at.toISOString()}`)).toEqual([
+      'ann 2027-03-13T00:00:00.000Z',
+      'bob 2026-05-25T00:00:00.000Z',
+    ])
+  })
+
   it('moves a segment built on segments in the same pass, in dependency order', async () => {
     world = await makeWorld(driver, '2026-03-02T10:00:00Z')
     await defineSegment(world, pro)
@@ -144,7 +169,7 @@ describeEachDriver('segments at run time', (driver) => {
   it('backfills a new segment over existing profiles page by page, without announcing them', async () => {
     world = await makeWorld(driver, '2026-03-02T10:00:00Z')
     // More profiles than one backfill page holds; every third one is on the pro plan.
-    const users = Array.from({ length: BACKFILL_PAGE * 2 + 50 }, (_, i) => `u${String(i).padStart(3, '0')}`)
+    const users = Array.from({ length: BACKFILL_PAGE + 20 }, (_, i) => `u${String(i).padStart(3, '0')}`)
     for (const [i, userId] of users.entries())
       await seedProfile(world.db, { userId, traits: { plan: i % 3 === 0 ? 'pro' : 'free' } })
     await defineSegment(world, pro)

@@ -2,6 +2,8 @@
 // may next change each answer (the runtime keeps one timer per profile and segment).
 import { evaluate } from '../conditions/evaluate.ts'
 import { nextRecheckAt, type RecheckFacts } from '../conditions/recheck.ts'
+import { forEachLeaf } from '../conditions/references.ts'
+import type { Condition } from '../conditions/types.ts'
 import type { EventHistory, EventTimes, ProfileFacts } from '../conditions/types.ts'
 import { type MembershipChange, membershipChange } from './membership.ts'
 import type { Segment } from './types.ts'
@@ -20,6 +22,20 @@ export interface SegmentOutcome {
   readonly change: MembershipChange | null
   /** When to look again without a new event; null: only an event can change it. */
   readonly recheckAt: Date | null
+  /** Whether time may ever change this segment's answer (so a recheck timer may exist). */
+  readonly timeBased: boolean
+}
+
+/** True when some leaf's answer can move with time alone (windows, relative dates, decay). */
+export function mayChangeWithTime(cond: Condition): boolean {
+  let found = false
+  forEachLeaf(cond, (leaf) => {
+    if (leaf.type === 'performed') found ||= leaf.within !== undefined
+    else if (leaf.type === 'score') found = true
+    else if (leaf.type === 'trait' || leaf.type === 'first_seen' || leaf.type === 'last_seen')
+      found ||= leaf.op === 'within_last' || leaf.op === 'within_next'
+  })
+  return found
 }
 
 export interface SegmentsResult {
@@ -48,10 +64,14 @@ export function evaluateSegments(segments: readonly Segment[], input: SegmentsIn
     const is = evaluate(segment.condition, ctx)
     if (is) member.add(segment.id)
     else member.delete(segment.id)
+    const timeBased = mayChangeWithTime(segment.condition)
     outcomes.push({
       segment,
       change: membershipChange(was, is),
-      recheckAt: nextRecheckAt(segment.condition, ctx, { times: input.history, ...input.recheck }),
+      recheckAt: timeBased
+        ? nextRecheckAt(segment.condition, ctx, { times: input.history, ...input.recheck })
+        : null,
+      timeBased,
     })
   }
   return { outcomes, segments: member }

@@ -86,7 +86,7 @@ export async function applyOutcomes(
       else if (o.change === 'exited') exited.push(key)
       if (o.segment.id === firing) continue
       if (o.recheckAt) due.push({ ...key, at: o.recheckAt })
-      else none.push(key)
+      else if (o.timeBased) none.push(key)
     }
   }
   await insertMembers(tx, workspaceId, entered, now)
