@@ -4,7 +4,7 @@
 import type { Segment } from '../domain/segments/types.ts'
 import type { Queryable } from './db.ts'
 import { PROFILE_COLUMNS, type ProfileRow, type ProfileSummary, summary } from './profiles/read.ts'
-import { cancelTimers, scheduleTimers } from './timers.ts'
+import { scheduleTimers } from './timers.ts'
 
 /** Re-evaluates one segment for one profile when time alone may change the answer. */
 export const SEGMENT_RECHECK_TIMER = 'segment_recheck'
@@ -184,10 +184,12 @@ export async function deleteMembers(
   rows: readonly Membership[],
 ): Promise<void> {
   if (rows.length === 0) return
+  // The ANY on profile_id keeps this an index scan however many members the table holds.
   await db.query(
-    `DELETE FROM segment_members m USING jsonb_to_recordset($2::jsonb) AS x(p uuid, s text)
-     WHERE m.workspace_id = $1 AND m.profile_id = x.p AND m.segment_id = x.s`,
-    [workspaceId, membershipRows(rows)],
+    `DELETE FROM segment_members m
+     WHERE m.workspace_id = $1 AND m.profile_id = ANY($2::uuid[])
+       AND (m.profile_id, m.segment_id) IN (SELECT * FROM unnest($2::uuid[], $3::text[]))`,
+    [workspaceId, rows.map((r) => r.profileId), rows.map((r) => r.segmentId)],
   )
 }
 
@@ -243,12 +245,11 @@ export async function profileIdsAfter(
   return rows.map((r) => r.profile_id)
 }
 
-/** Schedules recheck timers (one per profile and segment) and cancels those no longer needed. */
-export async function setRechecks(
+/** Sets recheck timers, one per profile and segment (a new time replaces the old one). */
+export async function scheduleRechecks(
   db: Queryable,
   workspaceId: string,
   due: readonly (Membership & { readonly at: Date })[],
-  none: readonly Membership[],
 ): Promise<void> {
   await scheduleTimers(
     db,
@@ -260,10 +261,6 @@ export async function setRechecks(
       fireAt: d.at,
       payload: { segment: d.segmentId },
     })),
-  )
-  await cancelTimers(
-    db,
-    none.map((n) => ({ workspaceId, profileId: n.profileId, timerId: recheckTimerId(n.segmentId) })),
   )
 }
 

@@ -3,8 +3,7 @@
 import { evaluate } from '../conditions/evaluate.ts'
 import { nextRecheckAt, type RecheckFacts } from '../conditions/recheck.ts'
 import { forEachLeaf } from '../conditions/references.ts'
-import type { Condition } from '../conditions/types.ts'
-import type { EventHistory, EventTimes, ProfileFacts } from '../conditions/types.ts'
+import type { Condition, EventHistory, EventTimes, ProfileFacts } from '../conditions/types.ts'
 import { type MembershipChange, membershipChange } from './membership.ts'
 import type { Segment } from './types.ts'
 
@@ -22,8 +21,6 @@ export interface SegmentOutcome {
   readonly change: MembershipChange | null
   /** When to look again without a new event; null: only an event can change it. */
   readonly recheckAt: Date | null
-  /** Whether time may ever change this segment's answer (so a recheck timer may exist). */
-  readonly timeBased: boolean
 }
 
 /** True when some leaf's answer can move with time alone (windows, relative dates, decay). */
@@ -64,14 +61,12 @@ export function evaluateSegments(segments: readonly Segment[], input: SegmentsIn
     const is = evaluate(segment.condition, ctx)
     if (is) member.add(segment.id)
     else member.delete(segment.id)
-    const timeBased = mayChangeWithTime(segment.condition)
     outcomes.push({
       segment,
       change: membershipChange(was, is),
-      recheckAt: timeBased
+      recheckAt: mayChangeWithTime(segment.condition)
         ? nextRecheckAt(segment.condition, ctx, { times: input.history, ...input.recheck })
         : null,
-      timeBased,
     })
   }
   return { outcomes, segments: member }

@@ -11,13 +11,18 @@ import { evaluateSegments, type SegmentOutcome, type SegmentsResult } from '../.
 import { segmentOrder } from '../../domain/segments/order.ts'
 import type { Segment } from '../../domain/segments/types.ts'
 import type { Tx } from '../../store/db.ts'
-import { loadEventFacts, loadProfileFacts } from '../../store/profile-facts.ts'
+import {
+  loadEventFacts,
+  loadEventFactsOfProfiles,
+  loadProfileFacts,
+  loadProfilesFacts,
+} from '../../store/profile-facts.ts'
 import {
   deleteMembers,
   insertMembers,
   listSegments,
   type Membership,
-  setRechecks,
+  scheduleRechecks,
 } from '../../store/segments.ts'
 
 const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
@@ -32,6 +37,28 @@ export async function orderedSegments(tx: Tx, workspaceId: string): Promise<Segm
 }
 
 export type PastEvent = EventFacts & { readonly messageId: string }
+
+/** Event names the `performed` leaves of `segments` count. */
+function countedEvents(segments: readonly Segment[]): string[] {
+  const names = new Set<string>()
+  for (const s of segments) for (const e of conditionRefs(s.condition).events) names.add(e)
+  return [...names]
+}
+
+function evaluateWith(
+  segments: readonly Segment[],
+  profile: ProfileFacts,
+  past: readonly PastEvent[],
+  now: Date,
+): SegmentsResult {
+  return evaluateSegments(segments, {
+    now,
+    profile,
+    history: memoryHistory(past),
+    stages: STAGES,
+    recheck: { scoreHalfLifeMs: SCORE_HALF_LIFE_MS },
+  })
+}
 
 /**
  * Evaluates `segments` for one profile. `recent` are events of this profile not yet
@@ -49,24 +76,34 @@ export async function evaluateProfile(
 ): Promise<SegmentsResult | null> {
   const facts = await loadProfileFacts(tx, workspaceId, profileId, now)
   if (!facts) return null
-  const names = new Set<string>()
-  for (const s of segments) for (const e of conditionRefs(s.condition).events) names.add(e)
-  const past = await loadEventFacts(tx, workspaceId, profileId, [...names])
+  const names = countedEvents(segments)
+  const past = await loadEventFacts(tx, workspaceId, profileId, names)
   const seen = new Set(past.map((e) => e.messageId))
-  for (const e of recent) if (names.has(e.name ?? '') && !seen.has(e.messageId)) past.push(e)
-  return evaluateSegments(segments, {
-    now,
-    profile: { ...facts, ...profile },
-    history: memoryHistory(past),
-    stages: STAGES,
-    recheck: { scoreHalfLifeMs: SCORE_HALF_LIFE_MS },
-  })
+  for (const e of recent) if (names.includes(e.name ?? '') && !seen.has(e.messageId)) past.push(e)
+  return evaluateWith(segments, { ...facts, ...profile }, past, now)
+}
+
+/** evaluateProfile for a page of profiles, in two statements (backfills). */
+export async function evaluateProfiles(
+  tx: Tx,
+  workspaceId: string,
+  profileIds: readonly string[],
+  segments: readonly Segment[],
+  now: Date,
+): Promise<{ profileId: string; outcomes: readonly SegmentOutcome[] }[]> {
+  const facts = await loadProfilesFacts(tx, workspaceId, profileIds, now)
+  const events = await loadEventFactsOfProfiles(tx, workspaceId, profileIds, countedEvents(segments))
+  return [...facts.values()].map((f) => ({
+    profileId: f.profileId,
+    outcomes: evaluateWith(segments, f, events.get(f.profileId) ?? [], now).outcomes,
+  }))
 }
 
 /**
- * Writes the outcomes of several profiles: members in and out, recheck timers set or
- * cancelled. A recheck timer that is firing is its handler's to move (`firing`): writing
- * it here would take it from under the scheduler.
+ * Writes the outcomes of several profiles: members in and out, recheck timers set. A
+ * timer no longer needed is left to fire: it finds nothing changed and ends, which costs
+ * less than a delete on every event. A recheck timer that is firing is its handler's to
+ * move (`firing`): writing it here would take it from under the scheduler.
  */
 export async function applyOutcomes(
   tx: Tx,
@@ -78,18 +115,15 @@ export async function applyOutcomes(
   const entered: Membership[] = []
   const exited: Membership[] = []
   const due: (Membership & { at: Date })[] = []
-  const none: Membership[] = []
   for (const { profileId, outcomes } of results) {
     for (const o of outcomes) {
       const key = { profileId, segmentId: o.segment.id }
       if (o.change === 'entered') entered.push(key)
       else if (o.change === 'exited') exited.push(key)
-      if (o.segment.id === firing) continue
-      if (o.recheckAt) due.push({ ...key, at: o.recheckAt })
-      else if (o.timeBased) none.push(key)
+      if (o.recheckAt && o.segment.id !== firing) due.push({ ...key, at: o.recheckAt })
     }
   }
   await insertMembers(tx, workspaceId, entered, now)
   await deleteMembers(tx, workspaceId, exited)
-  await setRechecks(tx, workspaceId, due, none)
+  await scheduleRechecks(tx, workspaceId, due)
 }

@@ -20,10 +20,10 @@ import {
 } from '../../store/segments.ts'
 import { scheduleTimers } from '../../store/timers.ts'
 import type { TimerHandler } from '../scheduler.ts'
-import { applyOutcomes, evaluateProfile, orderedSegments } from './refresh.ts'
+import { applyOutcomes, evaluateProfile, evaluateProfiles, orderedSegments } from './refresh.ts'
 
 /** Profiles evaluated per backfill firing (one transaction). */
-export const BACKFILL_PAGE = 100
+export const BACKFILL_PAGE = 250
 
 /** A segment and the segments built on it, dependencies first. */
 async function withDependents(tx: Tx, workspaceId: string, segmentId: string): Promise<Segment[] | null> {
@@ -72,12 +72,7 @@ const onBackfill: TimerHandler = async (tx, timer, now) => {
   const targets = await withDependents(tx, ws, p.segment)
   if (!targets) return
   const ids = await profileIdsAfter(tx, ws, p.after, BACKFILL_PAGE)
-  const results = []
-  for (const profileId of ids) {
-    const r = await evaluateProfile(tx, ws, profileId, targets, now)
-    if (r) results.push({ profileId, outcomes: r.outcomes })
-  }
-  await applyOutcomes(tx, ws, results, now)
+  await applyOutcomes(tx, ws, await evaluateProfiles(tx, ws, ids, targets, now), now)
   const last = ids.at(-1)
   if (ids.length === BACKFILL_PAGE && last) {
     const next: BackfillPayload = { ...p, after: last }
