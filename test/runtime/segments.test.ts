@@ -10,6 +10,7 @@ import { saveSegment } from '../../src/store/segments.ts'
 import { seedProfile } from '../admin/helpers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
+import { send } from '../processor/helpers.ts'
 
 async function defineSegment(world: World, input: unknown): Promise<void> {
   const parsed = parseSegment(input)
@@ -126,6 +127,25 @@ describeEachDriver('segments at run time', (driver) => {
       'ann 2027-03-13T00:00:00.000Z',
       'bob 2026-05-25T00:00:00.000Z',
     ])
+  })
+
+  it('a merge leaves memberships on the surviving profile only, evaluated on its merged traits', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    await defineSegment(world, pro)
+    await world.identify('ann', { plan: 'free' })
+    await send(world.db, { type: 'identify', anonymousId: 'anon-1', traits: { plan: 'pro' } })
+    await world.workers.drain()
+    const before = await world.db.query<{ anonymous: boolean }>(
+      `SELECT p.user_id IS NULL AS anonymous FROM segment_members m JOIN profiles p USING (workspace_id, profile_id)`,
+    )
+    expect(before).toEqual([{ anonymous: true }])
+    await send(world.db, { type: 'identify', userId: 'ann', anonymousId: 'anon-1', traits: { plan: 'pro' } })
+    await world.workers.drain()
+    const after = await world.db.query<{ user_id: string | null; merged: boolean }>(
+      `SELECT p.user_id, p.merged_into IS NOT NULL AS merged FROM segment_members m
+       JOIN profiles p USING (workspace_id, profile_id)`,
+    )
+    expect(after).toEqual([{ user_id: 'ann', merged: false }])
   })
 
   it('moves a segment built on segments in the same pass, in dependency order', async () => {
