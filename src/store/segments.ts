@@ -1,6 +1,7 @@
 // Segments: their definitions, their members, and the timers that keep members true
 // (a recheck per profile and segment, a backfill per segment). Set-based: members are
 // inserted and deleted in batches.
+import { createHash } from 'node:crypto'
 import type { Segment } from '../domain/segments/types.ts'
 import type { Queryable } from './db.ts'
 import { PROFILE_COLUMNS, type ProfileRow, type ProfileSummary, summary } from './profiles/read.ts'
@@ -19,10 +20,24 @@ export const backfillTimerId = (segmentId: string, after: string | null) =>
 
 export interface BackfillPayload {
   readonly segment: string
-  /** The definition being backfilled (its updated_at); a newer one supersedes this backfill. */
+  /** The condition being backfilled (conditionVersion); a changed one supersedes this backfill. */
   readonly version: string
   /** The last profile id done; null to start. */
   readonly after: string | null
+}
+
+/** Identifies a segment's condition: a rename keeps it, so it does not restart a backfill. */
+export function conditionVersion(segment: Segment): string {
+  return createHash('sha256').update(canonicalJson(segment.condition)).digest('hex').slice(0, 16)
+}
+
+/** JSON with object keys sorted: jsonb gives keys back in its own order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
 }
 
 export interface StoredSegment {
@@ -114,10 +129,10 @@ export async function saveSegment(
        SET name = EXCLUDED.name, definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at`,
     [workspaceId, segment.id, segment.name, JSON.stringify(segment), now.toISOString()],
   )
-  const backfill = !previous || JSON.stringify(previous.condition) !== JSON.stringify(segment.condition)
+  const backfill = !previous || conditionVersion(previous) !== conditionVersion(segment)
   if (backfill) {
     await cancelBackfills(db, workspaceId, segment.id)
-    const payload: BackfillPayload = { segment: segment.id, version: now.toISOString(), after: null }
+    const payload: BackfillPayload = { segment: segment.id, version: conditionVersion(segment), after: null }
     await scheduleTimers(db, [
       {
         workspaceId,

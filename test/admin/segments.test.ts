@@ -53,12 +53,23 @@ describeEachDriver('admin API: segments', (driver) => {
     const put = await call('PUT', '/api/v1/segments/pro', pro)
     expect(put.status).toBe(200)
     expect(put.body).toMatchObject({ id: 'pro', name: 'Pro plan', members: 0, backfilling: true })
+    // A rename while the backfill runs neither restarts nor stops it.
+    const renamed = await call('PUT', '/api/v1/segments/pro', { ...pro, name: 'Pro' })
+    expect(renamed.body).toMatchObject({ name: 'Pro', backfilling: true })
+    await call('PUT', '/api/v1/segments/pro', pro)
     await workers.drain()
     const list = await call('GET', '/api/v1/segments')
     expect(list.body.items).toEqual([
       { ...pro, members: 3, backfilling: false, updatedAt: '2026-03-02T10:00:00.000Z' },
     ])
     expect((await call('GET', '/api/v1/segments/pro')).body.members).toBe(3)
+    // Saving the same condition again (keys in another order) recomputes nothing.
+    const same = await call('PUT', '/api/v1/segments/pro', {
+      condition: { value: 'pro', op: 'eq', path: 'plan', type: 'trait' },
+      name: 'Pro plan',
+      id: 'pro',
+    })
+    expect(same.body).toMatchObject({ members: 3, backfilling: false })
   })
 
   it('pages through members', async () => {

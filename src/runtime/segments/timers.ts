@@ -12,6 +12,7 @@ import { emitProfileEvents } from '../../store/profile-events.ts'
 import {
   type BackfillPayload,
   backfillTimerId,
+  conditionVersion,
   listSegments,
   NO_PROFILE,
   profileIdsAfter,
@@ -68,7 +69,7 @@ const onBackfill: TimerHandler = async (tx, timer, now) => {
   const p = timer.payload as unknown as BackfillPayload
   const current = (await listSegments(tx, ws)).find((s) => s.segment.id === p.segment)
   // Deleted or changed since: a newer backfill (if any) does the work.
-  if (!current || current.updatedAt.toISOString() !== p.version) return
+  if (!current || conditionVersion(current.segment) !== p.version) return
   const targets = await withDependents(tx, ws, p.segment)
   if (!targets) return
   const ids = await profileIdsAfter(tx, ws, p.after, BACKFILL_PAGE)
