@@ -44,6 +44,10 @@ export const errorCatalogue = {
     status: 409,
     message: 'The journey is not in a state that allows this',
   },
+  NUDGE_ERR_SEGMENT_IN_USE: {
+    status: 409,
+    message: 'Other segments are built on this segment; change or delete them first',
+  },
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminApi, {
     db: deps.db,
     keys,
+    clock: deps.clock ?? systemClock,
     ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
     ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
   })

@@ -1,5 +1,5 @@
 // The background side of a process, wired in one place: the events processor with its
-// hooks (journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
+// hooks (segments, journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
 // server and the tests build the same thing; tests drive it step by step with drain().
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
@@ -15,6 +15,8 @@ import { type JourneyCatalog, makeJourneyCatalog } from './journeys/catalog.ts'
 import { makeJourneyRuntime } from './journeys/runtime.ts'
 import { makeProcessor, type Processor } from './processor.ts'
 import { makeScheduler, type Scheduler, type SchedulerOptions } from './scheduler.ts'
+import { makeSegmentsHook } from './segments/hook.ts'
+import { segmentTimers } from './segments/timers.ts'
 
 export interface WorkersOptions {
   readonly db: Db
@@ -62,14 +64,16 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
   const workerId = opts.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`
   const catalog = await makeJourneyCatalog(db)
   const journeys = makeJourneyRuntime({ catalog, clock, log })
-  const processor = makeProcessor({ db, clock, log, workerId, hooks: [journeys.hook, ...(opts.hooks ?? [])] })
+  // Segments before journeys: a journey sees the memberships the same event produced.
+  const hooks = [makeSegmentsHook(), journeys.hook, ...(opts.hooks ?? [])]
+  const processor = makeProcessor({ db, clock, log, workerId, hooks })
   const scheduler = makeScheduler({
     ...opts.scheduler,
     db,
     clock,
     log,
     workerId,
-    handlers: { ...journeys.timers },
+    handlers: { ...segmentTimers, ...journeys.timers },
   })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
   const channels = makeChannelPool(

@@ -15,7 +15,18 @@ export async function loadProfileFacts(
   profileId: string,
   now: Date,
 ): Promise<ProfileFacts | undefined> {
+  return (await loadProfilesFacts(db, workspaceId, [profileId], now)).get(profileId)
+}
+
+/** loadProfileFacts for many profiles in one statement (backfills); missing ones are absent. */
+export async function loadProfilesFacts(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+  now: Date,
+): Promise<Map<string, ProfileFacts>> {
   const rows = await db.query<{
+    profile_id: string
     user_id: string | null
     traits: Record<string, unknown>
     timezone: string | null
@@ -27,7 +38,7 @@ export async function loadProfileFacts(
     badges: string[] | null
     segments: string[] | null
   }>(
-    `SELECT p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at,
+    `SELECT p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at,
        s.stage, sc.value AS score_value, sc.at AS score_at,
        (SELECT array_agg(b.badge) FROM profile_badges b
          WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id AND b.revoked_at IS NULL) AS badges,
@@ -36,26 +47,27 @@ export async function loadProfileFacts(
      FROM profiles p
      LEFT JOIN profile_stages s ON s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id
      LEFT JOIN profile_scores sc ON sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id
-     WHERE p.workspace_id = $1 AND p.profile_id = $2`,
-    [workspaceId, profileId],
+     WHERE p.workspace_id = $1 AND p.profile_id = ANY($2::uuid[])`,
+    [workspaceId, profileIds],
   )
-  const r = rows[0]
-  if (!r) return undefined
-  return {
-    profileId,
-    userId: r.user_id,
-    traits: r.traits,
-    firstSeenAt: r.first_seen_at,
-    lastSeenAt: r.last_seen_at,
-    timezone: r.timezone,
-    segments: new Set(r.segments ?? []),
-    badges: new Set(r.badges ?? []),
-    stage: r.stage,
-    score:
-      r.score_value !== null && r.score_at !== null
-        ? scoreAt({ value: r.score_value, at: r.score_at }, now, DEFAULT_HALF_LIFE_MS)
-        : 0,
-  }
+  const out = new Map<string, ProfileFacts>()
+  for (const r of rows)
+    out.set(r.profile_id, {
+      profileId: r.profile_id,
+      userId: r.user_id,
+      traits: r.traits,
+      firstSeenAt: r.first_seen_at,
+      lastSeenAt: r.last_seen_at,
+      timezone: r.timezone,
+      segments: new Set(r.segments ?? []),
+      badges: new Set(r.badges ?? []),
+      stage: r.stage,
+      score:
+        r.score_value !== null && r.score_at !== null
+          ? scoreAt({ value: r.score_value, at: r.score_at }, now, DEFAULT_HALF_LIFE_MS)
+          : 0,
+    })
+  return out
 }
 
 /** The condition view of a stored event's payload. */
@@ -88,20 +100,37 @@ export async function loadEventFacts(
   names: readonly string[],
   limit = 10_000,
 ): Promise<Array<EventFacts & { messageId: string }>> {
-  if (names.length === 0) return []
+  return (await loadEventFactsOfProfiles(db, workspaceId, [profileId], names, limit)).get(profileId) ?? []
+}
+
+/** loadEventFacts for many profiles in one statement (backfills), `limit` newest per profile. */
+export async function loadEventFactsOfProfiles(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+  names: readonly string[],
+  limit = 10_000,
+): Promise<Map<string, Array<EventFacts & { messageId: string }>>> {
+  const out = new Map<string, Array<EventFacts & { messageId: string }>>(profileIds.map((p) => [p, []]))
+  if (names.length === 0 || profileIds.length === 0) return out
   const rows = await db.query<{
+    profile_id: string
     message_id: string
     type: string
     name: string | null
     timestamp: Date
     payload: Record<string, unknown>
   }>(
-    `SELECT message_id, type, name, timestamp, payload FROM events
-     WHERE workspace_id = $1 AND profile_id = $2 AND name = ANY($3::text[])
-     ORDER BY timestamp DESC LIMIT $4`,
-    [workspaceId, profileId, names, limit],
+    `SELECT profile_id, message_id, type, name, timestamp, payload FROM (
+       SELECT profile_id, message_id, type, name, timestamp, payload,
+         row_number() OVER (PARTITION BY profile_id ORDER BY timestamp DESC) AS n
+       FROM events
+       WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND name = ANY($3::text[])
+     ) e WHERE n <= $4 ORDER BY profile_id, timestamp DESC`,
+    [workspaceId, profileIds, names, limit],
   )
-  return rows.map((r) => ({ ...eventFactsOf(r), messageId: r.message_id }))
+  for (const r of rows) out.get(r.profile_id)?.push({ ...eventFactsOf(r), messageId: r.message_id })
+  return out
 }
 
 /** Merges traits into a profile outside the processor (null removes a trait). */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { insertMembers } from '../../src/store/segments.ts'
 import { suppressionHash } from '../../src/store/suppressions.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { type AdminFixture, adminFixture, seedEvents, seedProfile } from './helpers.ts'
@@ -43,6 +44,12 @@ describeEachDriver('admin API: erasing a profile', (driver) => {
       { messageId: 'a3', at: '2026-01-05T12:00:00Z', anonymousId: 'anon-a' },
       { messageId: 'b1', at: '2026-01-05T10:00:00Z', profileId: bob, userId: 'bob' },
     ])
+    await insertMembers(
+      f.db,
+      'default',
+      [ann, bob].map((profileId) => ({ profileId, segmentId: 'club-members' })),
+      new Date('2026-01-05T10:00:00Z'),
+    )
   })
   afterAll(() => f.close())
 
@@ -51,12 +58,26 @@ describeEachDriver('admin API: erasing a profile', (driver) => {
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({
       profileId: ann,
-      erased: { events: 3, identities: 3, counters: 2, groupMemberships: 1, profiles: 2 },
+      erased: {
+        events: 3,
+        identities: 3,
+        counters: 2,
+        groupMemberships: 1,
+        segmentMemberships: 1,
+        profiles: 2,
+      },
       suppressions: 4,
     })
     const family = [ann, annAnon]
-    for (const t of ['profiles', 'profile_identities', 'profile_event_counters', 'profile_groups'])
+    for (const t of [
+      'profiles',
+      'profile_identities',
+      'profile_event_counters',
+      'profile_groups',
+      'segment_members',
+    ])
       expect([t, await count(t, family)]).toEqual([t, 0])
+    expect(await count('segment_members', [bob])).toBe(1)
     const events = await f.db.query<{ message_id: string }>('SELECT message_id FROM events ORDER BY seq')
     expect(events.map((e) => e.message_id)).toEqual(['b1'])
     const gone = await f.app.inject({ method: 'GET', url: '/api/v1/profiles/ann-1', headers: f.auth })

@@ -44,7 +44,10 @@ function record(v: unknown): Readonly<Record<string, unknown>> {
  * The profile after `event`. Only identify changes traits. The timezone is the
  * `timezone` trait when it is a valid IANA name (set on purpose), else the latest valid
  * `context.timezone` an SDK reported (detected on the device), else unchanged. Events
- * arriving late (older timestamp) still widen first/last seen correctly.
+ * arriving late (older timestamp) still widen first/last seen correctly. Internal events
+ * (`Message Sent`, `Segment Entered`... marked `context.nudge.internal`) are not the member
+ * being seen: they leave last seen alone, or "inactive for 30 days" would end on its own
+ * `Segment Entered`.
  */
 export function applyEvent(state: ProfileState, event: ProfileEvent): ProfileState {
   const traits = event.type === 'identify' ? mergeTraits(state.traits, event.payload.traits) : state.traits
@@ -57,8 +60,13 @@ export function applyEvent(state: ProfileState, event: ProfileEvent): ProfileSta
     traits,
     timezone,
     firstSeenAt: ts < state.firstSeenAt ? ts : state.firstSeenAt,
-    lastSeenAt: ts > state.lastSeenAt ? ts : state.lastSeenAt,
+    lastSeenAt: ts > state.lastSeenAt && !isInternalEvent(event) ? ts : state.lastSeenAt,
   }
+}
+
+/** An event Nudge appended itself (hooks, timers, the dispatcher), not one the member caused. */
+export function isInternalEvent(event: Pick<ProfileEvent, 'payload'>): boolean {
+  return record(record(event.payload.context).nudge).internal === true
 }
 
 export interface GroupChange {

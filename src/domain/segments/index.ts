@@ -1,5 +1,7 @@
-// Segments in one import: definition, schema, membership, order and affected segments.
+// Segments in one import: definition, schema, membership, order, affected segments and
+// their evaluation.
 export * from './affected.ts'
+export * from './evaluate.ts'
 export * from './membership.ts'
 export * from './order.ts'
 export * from './schema.ts'

@@ -1,6 +1,7 @@
 // What every admin route receives: its dependencies, and the workspace of the
 // admin key that authenticated the request.
 import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../../domain/clock.ts'
 import type { Db } from '../../store/db.ts'
 import type { KeyResolver } from '../auth.ts'
 
@@ -11,6 +12,8 @@ export interface AdminDeps {
   readonly dataDir?: string
   /** Server-wide channel settings (email from NUDGE_SMTP_URL), shown when a workspace saved none. */
   readonly channelDefaults?: Readonly<Record<string, unknown>>
+  /** The time routes record (segment updates, ...); the system clock unless told. */
+  readonly clock?: Clock
 }
 
 declare module 'fastify' {

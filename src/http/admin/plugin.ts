@@ -10,6 +10,7 @@ import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
 import { runRoutes } from './runs.ts'
+import { segmentRoutes } from './segments.ts'
 import { templateRoutes } from './templates.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
@@ -46,5 +47,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     templateRoutes(api, deps)
     runRoutes(api, deps)
     channelRoutes(api, deps)
+    segmentRoutes(api, deps)
   })
 }

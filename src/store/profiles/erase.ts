@@ -71,6 +71,15 @@ const steps: ReadonlyArray<readonly [string, (tx: Queryable, p: Person) => Promi
       ),
   ],
   [
+    'segmentMemberships',
+    (tx, p) =>
+      countDeleted(
+        tx,
+        'DELETE FROM segment_members WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[])',
+        [p.workspaceId, p.profileIds],
+      ),
+  ],
+  [
     'profiles',
     (tx, p) =>
       countDeleted(tx, 'DELETE FROM profiles WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[])', [

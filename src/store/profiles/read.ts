@@ -80,7 +80,7 @@ export async function profileFamily(
   return rows.map((r) => r.profile_id)
 }
 
-interface ProfileRow {
+export interface ProfileRow {
   profile_id: string
   user_id: string | null
   traits: Record<string, unknown>
@@ -93,10 +93,10 @@ interface ProfileRow {
   [k: string]: unknown
 }
 
-const PROFILE_COLUMNS = `profile_id, user_id, traits, timezone, first_seen_at, last_seen_at, created_at,
+export const PROFILE_COLUMNS = `profile_id, user_id, traits, timezone, first_seen_at, last_seen_at, created_at,
   updated_at, created_at::text AS created_key`
 
-function summary(r: ProfileRow): ProfileSummary {
+export function summary(r: ProfileRow): ProfileSummary {
   return {
     id: r.profile_id,
     userId: r.user_id,
