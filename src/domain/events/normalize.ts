@@ -1,11 +1,17 @@
 // From a Segment call as received to the NewEvent the events log stores. Pure:
 // receivedAt and the messageId generator are arguments.
-import type { z } from 'zod'
 import type { ErrorIssue } from '../errors.ts'
 import { checkEventJson, joinPath } from './json-check.ts'
 import { MAX_EVENT_BYTES } from './limits.ts'
 import { partitionOf } from './partition.ts'
-import { BatchEnvelope, callSchemas, eventType, idOf, jsonObject } from './segment.ts'
+import { idOf } from './segment.ts'
+import {
+  checkCall,
+  checkEnvelope,
+  checkEventType,
+  EVENT_TYPE_MESSAGE,
+  isPlainObject,
+} from './segment-check.ts'
 import { resolveTimestamp } from './timestamps.ts'
 import type { EventType, NewEvent } from './types.ts'
 
@@ -34,28 +40,6 @@ interface BatchDefaults {
   readonly integrations?: Record<string, unknown> | null | undefined
 }
 
-function zodIssues(error: z.ZodError, prefix: string): ErrorIssue[] {
-  return error.issues.map((i) => ({
-    path: i.path.reduce<string>((p, k) => joinPath(p, typeof k === 'symbol' ? String(k) : k), prefix),
-    message: i.message,
-  }))
-}
-
-/** The union of what the call schemas output; each type fills its own fields. */
-interface ParsedCall {
-  readonly [key: string]: unknown
-  readonly messageId?: string | number | undefined | null
-  readonly userId?: string | number | undefined | null
-  readonly anonymousId?: string | number | undefined | null
-  readonly timestamp?: Date | null | undefined
-  readonly originalTimestamp?: Date | null | undefined
-  readonly sentAt?: Date | null | undefined
-  readonly context?: Record<string, unknown> | null | undefined
-  readonly integrations?: Record<string, unknown> | null | undefined
-  readonly event?: string | undefined
-  readonly name?: string | null | undefined
-}
-
 const fail = (issues: ErrorIssue[], code: RejectCode = 'NUDGE_ERR_VALIDATION'): EventResult => ({
   ok: false,
   code,
@@ -73,16 +57,11 @@ export function normalizeEvent(
   prefix = '',
   defaults: BatchDefaults = {},
 ): EventResult {
-  const parsedObject = jsonObject.safeParse(raw)
-  if (!parsedObject.success) return fail([{ path: prefix, message: 'must be an object (one event)' }])
-  const input = parsedObject.data
+  if (!isPlainObject(raw)) return fail([{ path: prefix, message: 'must be an object (one event)' }])
+  const input = raw
 
-  let type = routeType
-  if (!type) {
-    const t = eventType.safeParse(input.type)
-    if (!t.success) return fail(zodIssues(t.error, joinPath(prefix, 'type')))
-    type = t.data
-  }
+  const type = routeType ?? checkEventType(input.type)
+  if (!type) return fail([{ path: joinPath(prefix, 'type'), message: EVENT_TYPE_MESSAGE }])
 
   // Cheap structural checks first, so a hostile payload is not serialised to be measured.
   const json = checkEventJson(input, prefix)
@@ -101,9 +80,9 @@ export function normalizeEvent(
       )
   }
 
-  const parsed = callSchemas[type].safeParse(input)
-  if (!parsed.success) return fail(zodIssues(parsed.error, prefix))
-  const call = parsed.data as ParsedCall
+  const parsed = checkCall(type, input, prefix)
+  if (!parsed.ok) return fail(parsed.issues)
+  const call = parsed.call
   const userId = idOf(call.userId) ?? null
   const anonymousId = idOf(call.anonymousId) ?? null
 
@@ -189,9 +168,9 @@ export type BatchResult =
 export function normalizeBatch(body: unknown, ctx: NormalizeContext): BatchResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return { ok: false, issues: [{ path: '', message: 'must be an object like {"batch": [...]}' }] }
-  const envelope = BatchEnvelope.safeParse(body)
-  if (!envelope.success) return { ok: false, issues: zodIssues(envelope.error, '') }
-  const { batch, sentAt, context, integrations } = envelope.data
+  const envelope = checkEnvelope(body as Record<string, unknown>)
+  if (!envelope.ok) return { ok: false, issues: envelope.issues }
+  const { batch, sentAt, context, integrations } = envelope.envelope
   const events: NewEvent[] = []
   const rejected: RejectedItem[] = []
   for (let i = 0; i < batch.length; i++) {
