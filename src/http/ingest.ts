@@ -73,6 +73,7 @@ export async function ingestPlugin(app: FastifyInstance, deps: IngestDeps): Prom
       receivedAt: deps.clock.now(),
       newMessageId: randomUUID,
       smallRequest: body.bytes <= MAX_EVENT_BYTES,
+      plainText: body.plainText,
     }
     return { body, ctx }
   }

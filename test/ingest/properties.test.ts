@@ -99,6 +99,23 @@ describe('validators on arbitrary input', () => {
     )
   })
 
+  it('give the same answer when the JSON text is known to have no \\u escape (plainText)', () => {
+    const fixed: NormalizeContext = { ...ctx, newMessageId: () => 'generated' }
+    fc.assert(
+      fc.property(
+        fc.oneof(nastyJson, segmentish),
+        fc.constantFrom(undefined, ...EVENT_TYPES),
+        (raw, type) => {
+          const text = JSON.stringify(raw) ?? 'null'
+          const plainText = !text.includes('\\u')
+          const checked = normalizeEvent(JSON.parse(text), type, fixed)
+          expect(normalizeEvent(JSON.parse(text), type, { ...fixed, plainText })).toEqual(checked)
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
   it('rejected batch items carry their own index in every path', () => {
     fc.assert(
       fc.property(fc.array(segmentish, { maxLength: 8 }), (items) => {

@@ -25,6 +25,13 @@ export interface NormalizeContext {
    * be larger: skips serialising each event to measure it.
    */
   readonly smallRequest?: boolean
+  /**
+   * True when the request was JSON text without a `\u` escape (and valid UTF-8):
+   * then none of its strings can hold a NUL or a lone surrogate (JSON forbids raw
+   * control characters in strings, UTF-8 cannot encode surrogates), which skips
+   * checking every string for them.
+   */
+  readonly plainText?: boolean
 }
 
 export type RejectCode = 'NUDGE_ERR_VALIDATION' | 'NUDGE_ERR_EVENT_TOO_LARGE'
@@ -38,7 +45,12 @@ interface BatchDefaults {
   readonly sentAt?: Date | null | undefined
   readonly context?: Record<string, unknown> | null | undefined
   readonly integrations?: Record<string, unknown> | null | undefined
+  /** sentAt and receivedAt as ISO strings, formatted once per batch rather than per item. */
+  readonly sentAtIso?: string | undefined
+  readonly receivedAtIso?: string | undefined
 }
+
+const ID_FIELDS = ['userId', 'anonymousId', 'groupId', 'previousId'] as const
 
 const fail = (issues: ErrorIssue[], code: RejectCode = 'NUDGE_ERR_VALIDATION'): EventResult => ({
   ok: false,
@@ -64,7 +76,7 @@ export function normalizeEvent(
   if (!type) return fail([{ path: joinPath(prefix, 'type'), message: EVENT_TYPE_MESSAGE }])
 
   // Cheap structural checks first, so a hostile payload is not serialised to be measured.
-  const json = checkEventJson(input, prefix)
+  const json = checkEventJson(input, prefix, { strings: !ctx.plainText })
   if (json.issues.length) return fail(json.issues)
   if (!ctx.smallRequest && json.maxBytes > MAX_EVENT_BYTES) {
     const bytes = Buffer.byteLength(JSON.stringify(input))
@@ -120,19 +132,22 @@ export function normalizeEvent(
   // The payload keeps every field as sent (unknown ones too), minus the write key,
   // with ids as strings and Segment's timestamp fields filled in as Segment's own
   // exports show them.
-  const { writeKey: _writeKey, ...payload } = input
+  // (A spread and a guarded delete: a rest pattern copies slower, and deleting an
+  // absent key still costs; this runs once per event.)
+  const payload: Record<string, unknown> = { ...input }
+  if ('writeKey' in payload) delete payload.writeKey
   payload.type = type
   payload.messageId = messageId
   payload.timestamp = times.timestamp.toISOString()
-  payload.receivedAt = ctx.receivedAt.toISOString()
+  payload.receivedAt = defaults.receivedAtIso ?? ctx.receivedAt.toISOString()
   if (times.originalTimestamp) payload.originalTimestamp = times.originalTimestamp.toISOString()
-  else delete payload.originalTimestamp
-  if (sentAt) payload.sentAt = sentAt.toISOString()
-  else delete payload.sentAt
-  for (const key of ['userId', 'anonymousId', 'groupId', 'previousId'] as const) {
+  else if ('originalTimestamp' in payload) delete payload.originalTimestamp
+  if (sentAt) payload.sentAt = sentAt === defaults.sentAt ? defaults.sentAtIso : sentAt.toISOString()
+  else if ('sentAt' in payload) delete payload.sentAt
+  for (const key of ID_FIELDS) {
     const id = idOf(call[key] as string | number | null | undefined)
-    if (id === undefined) delete payload[key]
-    else payload[key] = id
+    if (id !== undefined) payload[key] = id
+    else if (key in payload) delete payload[key]
   }
   if (defaults.context) payload.context = { ...defaults.context, ...(call.context ?? {}) }
   if (defaults.integrations) payload.integrations = { ...defaults.integrations, ...(call.integrations ?? {}) }
@@ -171,10 +186,17 @@ export function normalizeBatch(body: unknown, ctx: NormalizeContext): BatchResul
   const envelope = checkEnvelope(body as Record<string, unknown>)
   if (!envelope.ok) return { ok: false, issues: envelope.issues }
   const { batch, sentAt, context, integrations } = envelope.envelope
+  const defaults: BatchDefaults = {
+    sentAt,
+    context,
+    integrations,
+    sentAtIso: sentAt?.toISOString(),
+    receivedAtIso: ctx.receivedAt.toISOString(),
+  }
   const events: NewEvent[] = []
   const rejected: RejectedItem[] = []
   for (let i = 0; i < batch.length; i++) {
-    const r = normalizeEvent(batch[i], undefined, ctx, `batch[${i}]`, { sentAt, context, integrations })
+    const r = normalizeEvent(batch[i], undefined, ctx, `batch[${i}]`, defaults)
     if (r.ok) events.push(r.event)
     else rejected.push({ index: i, code: r.code, issues: r.issues })
   }
