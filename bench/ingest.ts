@@ -15,6 +15,7 @@ import { migrate } from '../src/store/migrate.ts'
 import { fromPg } from '../src/store/pg.ts'
 import { fromPglite } from '../src/store/pglite.ts'
 import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
+import { cpuMsSince } from './cpu.ts'
 import type { LoadJob, LoadResult } from './load.ts'
 
 const { values: args } = parseArgs({
@@ -133,12 +134,19 @@ async function main(): Promise<void> {
       const path = batchSize ? '/v1/batch' : '/v1/track'
       const job = { url: target, path, writeKey: WRITE_KEY, batchSize, connections, seconds, tag: name }
       await load({ ...job, seconds: 1, tag: `${name}-warm` })
+      const cpuBefore = process.cpuUsage()
       const result = await load(job)
-      const eventsPerSecond = (result.ok * Math.max(batchSize, 1)) / result.seconds
+      const serverCpuMs = cpuMsSince(cpuBefore)
+      const events = result.ok * Math.max(batchSize, 1)
+      const eventsPerSecond = events / result.seconds
       rows.push({ label: name, eventsPerSecond, result })
+      // CPU per event is steadier than events/s on a shared machine: it does not
+      // depend on how much of the cores the other processes leave.
       process.stdout.write(
         `  ${name.padEnd(34)} ${Math.round(eventsPerSecond).toString().padStart(8)} events/s` +
-          `  (${result.ok} requests ok, ${result.failed} failed, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms)\n`,
+          `  (${result.ok} requests ok, ${result.failed} failed, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms;` +
+          ` server CPU ${((serverCpuMs * 1000) / Math.max(events, 1)).toFixed(1)} µs/event,` +
+          ` load generator ${Math.round((result.cpuMs / (result.seconds * 1000)) * 100)}% of a core)\n`,
       )
     }
     await run('nudge batch (100/request)', nudgeUrl, 100, batchConnections)
