@@ -15,7 +15,7 @@ import { migrate } from '../src/store/migrate.ts'
 import { fromPg } from '../src/store/pg.ts'
 import { fromPglite } from '../src/store/pglite.ts'
 import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
-import { cpuMsSince } from './cpu.ts'
+import { backendCpu, cpuMsSince } from './cpu.ts'
 import type { LoadJob, LoadResult } from './load.ts'
 
 const { values: args } = parseArgs({
@@ -30,14 +30,22 @@ const WRITE_KEY = 'nwk_bench'
 const SCHEMA = 'nudge_bench'
 const url = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined
 
-async function openBenchDb(): Promise<{ db: Db; label: string; cleanup: () => Promise<void> }> {
+const POOL = 10
+
+async function openBenchDb(): Promise<{
+  db: Db
+  label: string
+  cleanup: () => Promise<void>
+  databaseCpu?: (() => number) | undefined
+}> {
   if (url) {
     const admin = await fromPg(url, { max: 1 })
     await admin.exec(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`)
-    const db = await fromPg(url, { schema: SCHEMA, max: 10 })
+    const db = await fromPg(url, { schema: SCHEMA, max: POOL })
     return {
       db,
       label: `PostgreSQL (${db.label}, schema ${SCHEMA})`,
+      databaseCpu: await backendCpu(db, POOL),
       cleanup: async () => {
         await db.close()
         await admin.exec(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
@@ -116,7 +124,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { db, label, cleanup } = await openBenchDb()
+  const { db, label, cleanup, databaseCpu } = await openBenchDb()
   try {
     await migrate(db)
     await ensureDefaultWorkspace(db, { writeKey: WRITE_KEY })
@@ -135,18 +143,22 @@ async function main(): Promise<void> {
       const job = { url: target, path, writeKey: WRITE_KEY, batchSize, connections, seconds, tag: name }
       await load({ ...job, seconds: 1, tag: `${name}-warm` })
       const cpuBefore = process.cpuUsage()
+      const databaseBefore = databaseCpu?.() ?? 0
       const result = await load(job)
       const serverCpuMs = cpuMsSince(cpuBefore)
+      const databaseCpuMs = databaseCpu ? databaseCpu() - databaseBefore : undefined
       const events = result.ok * Math.max(batchSize, 1)
       const eventsPerSecond = events / result.seconds
       rows.push({ label: name, eventsPerSecond, result })
-      // CPU per event is steadier than events/s on a shared machine: it does not
-      // depend on how much of the cores the other processes leave.
+      // Server = this process (both apps, and PGlite when embedded); database = the
+      // PostgreSQL backends of the pool, when the server is local.
+      const perEvent = (ms: number) => `${((ms * 1000) / Math.max(events, 1)).toFixed(1)} µs/event`
       process.stdout.write(
         `  ${name.padEnd(34)} ${Math.round(eventsPerSecond).toString().padStart(8)} events/s` +
           `  (${result.ok} requests ok, ${result.failed} failed, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms;` +
-          ` server CPU ${((serverCpuMs * 1000) / Math.max(events, 1)).toFixed(1)} µs/event,` +
-          ` load generator ${Math.round((result.cpuMs / (result.seconds * 1000)) * 100)}% of a core)\n`,
+          ` CPU: server ${perEvent(serverCpuMs)}` +
+          (databaseCpuMs === undefined ? '' : `, database ${perEvent(databaseCpuMs)}`) +
+          `, load generator ${Math.round((result.cpuMs / (result.seconds * 1000)) * 100)}% of a core)\n`,
       )
     }
     await run('nudge batch (100/request)', nudgeUrl, 100, batchConnections)
