@@ -24,17 +24,21 @@ function processCpuMs(pid: number): number | undefined {
 }
 
 /**
- * A reader of the CPU time used by the PostgreSQL backends behind `db`'s pool, when
- * the server runs on this machine (it reads /proc); undefined otherwise. Holding
- * `connections` connections at once makes the pool open all of them.
+ * Starts measuring the CPU time of the PostgreSQL backends behind `db`'s pool, when
+ * the server runs on this machine (it reads /proc); resolves to a function giving
+ * the milliseconds used since, or undefined when the backends cannot be read.
+ * Holding `connections` connections at once opens the whole pool and names its
+ * backends: called before each run, since the pool closes and reopens idle ones.
  */
-export async function backendCpu(db: Db, connections: number): Promise<(() => number) | undefined> {
+export async function startBackendCpu(db: Db, connections: number): Promise<(() => number) | undefined> {
   const rows = await Promise.all(
     Array.from({ length: connections }, () =>
       db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid FROM pg_sleep(0.2)'),
     ),
   )
   const pids = [...new Set(rows.map((r) => r[0]?.pid).filter((p): p is number => typeof p === 'number'))]
-  if (!pids.every((pid) => processCpuMs(pid) !== undefined)) return undefined
-  return () => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0)
+  const read = () => pids.map(processCpuMs)
+  const before = read()
+  if (before.some((ms) => ms === undefined)) return undefined
+  return () => read().reduce<number>((sum, ms, i) => sum + ((ms ?? before[i] ?? 0) - (before[i] ?? 0)), 0)
 }

@@ -15,7 +15,7 @@ import { migrate } from '../src/store/migrate.ts'
 import { fromPg } from '../src/store/pg.ts'
 import { fromPglite } from '../src/store/pglite.ts'
 import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
-import { backendCpu, cpuMsSince } from './cpu.ts'
+import { cpuMsSince, startBackendCpu } from './cpu.ts'
 import type { LoadJob, LoadResult } from './load.ts'
 
 const { values: args } = parseArgs({
@@ -36,7 +36,8 @@ async function openBenchDb(): Promise<{
   db: Db
   label: string
   cleanup: () => Promise<void>
-  databaseCpu?: (() => number) | undefined
+  /** Measures the database's own CPU from now on, when it is a separate local server. */
+  startDatabaseCpu?: () => Promise<(() => number) | undefined>
 }> {
   if (url) {
     const admin = await fromPg(url, { max: 1 })
@@ -45,7 +46,7 @@ async function openBenchDb(): Promise<{
     return {
       db,
       label: `PostgreSQL (${db.label}, schema ${SCHEMA})`,
-      databaseCpu: await backendCpu(db, POOL),
+      startDatabaseCpu: () => startBackendCpu(db, POOL),
       cleanup: async () => {
         await db.close()
         await admin.exec(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
@@ -124,7 +125,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { db, label, cleanup, databaseCpu } = await openBenchDb()
+  const { db, label, cleanup, startDatabaseCpu } = await openBenchDb()
   try {
     await migrate(db)
     await ensureDefaultWorkspace(db, { writeKey: WRITE_KEY })
@@ -142,11 +143,11 @@ async function main(): Promise<void> {
       const path = batchSize ? '/v1/batch' : '/v1/track'
       const job = { url: target, path, writeKey: WRITE_KEY, batchSize, connections, seconds, tag: name }
       await load({ ...job, seconds: 1, tag: `${name}-warm` })
+      const databaseCpu = await startDatabaseCpu?.()
       const cpuBefore = process.cpuUsage()
-      const databaseBefore = databaseCpu?.() ?? 0
       const result = await load(job)
       const serverCpuMs = cpuMsSince(cpuBefore)
-      const databaseCpuMs = databaseCpu ? databaseCpu() - databaseBefore : undefined
+      const databaseCpuMs = databaseCpu?.()
       const events = result.ok * Math.max(batchSize, 1)
       const eventsPerSecond = events / result.seconds
       rows.push({ label: name, eventsPerSecond, result })
