@@ -70,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // commit); the embedded database has one connection.
     buffer:
       deps.ingest ??
-      makeIngestBuffer({ db: deps.db, log: deps.log, maxConcurrentWrites: deps.db.isShared ? Number(process.env.XW ?? 4) : 1 }),
+      makeIngestBuffer({ db: deps.db, log: deps.log, maxConcurrentWrites: deps.db.isShared ? 4 : 1 }),
     clock: deps.clock ?? systemClock,
   })
 
