@@ -15,6 +15,7 @@ import { migrate } from '../src/store/migrate.ts'
 import { fromPg } from '../src/store/pg.ts'
 import { fromPglite } from '../src/store/pglite.ts'
 import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
+import { cpuMsSince, startBackendCpu } from './cpu.ts'
 import type { LoadJob, LoadResult } from './load.ts'
 
 const { values: args } = parseArgs({
@@ -29,14 +30,23 @@ const WRITE_KEY = 'nwk_bench'
 const SCHEMA = 'nudge_bench'
 const url = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined
 
-async function openBenchDb(): Promise<{ db: Db; label: string; cleanup: () => Promise<void> }> {
+const POOL = 10
+
+async function openBenchDb(): Promise<{
+  db: Db
+  label: string
+  cleanup: () => Promise<void>
+  /** Measures the database's own CPU from now on, when it is a separate local server. */
+  startDatabaseCpu?: () => Promise<(() => number) | undefined>
+}> {
   if (url) {
     const admin = await fromPg(url, { max: 1 })
     await admin.exec(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`)
-    const db = await fromPg(url, { schema: SCHEMA, max: 10 })
+    const db = await fromPg(url, { schema: SCHEMA, max: POOL })
     return {
       db,
       label: `PostgreSQL (${db.label}, schema ${SCHEMA})`,
+      startDatabaseCpu: () => startBackendCpu(db, POOL),
       cleanup: async () => {
         await db.close()
         await admin.exec(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
@@ -115,7 +125,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { db, label, cleanup } = await openBenchDb()
+  const { db, label, cleanup, startDatabaseCpu } = await openBenchDb()
   try {
     await migrate(db)
     await ensureDefaultWorkspace(db, { writeKey: WRITE_KEY })
@@ -133,12 +143,23 @@ async function main(): Promise<void> {
       const path = batchSize ? '/v1/batch' : '/v1/track'
       const job = { url: target, path, writeKey: WRITE_KEY, batchSize, connections, seconds, tag: name }
       await load({ ...job, seconds: 1, tag: `${name}-warm` })
+      const databaseCpu = await startDatabaseCpu?.()
+      const cpuBefore = process.cpuUsage()
       const result = await load(job)
-      const eventsPerSecond = (result.ok * Math.max(batchSize, 1)) / result.seconds
+      const serverCpuMs = cpuMsSince(cpuBefore)
+      const databaseCpuMs = databaseCpu?.()
+      const events = result.ok * Math.max(batchSize, 1)
+      const eventsPerSecond = events / result.seconds
       rows.push({ label: name, eventsPerSecond, result })
+      // Server = this process (both apps, and PGlite when embedded); database = the
+      // PostgreSQL backends of the pool, when the server is local.
+      const perEvent = (ms: number) => `${((ms * 1000) / Math.max(events, 1)).toFixed(1)} µs/event`
       process.stdout.write(
         `  ${name.padEnd(34)} ${Math.round(eventsPerSecond).toString().padStart(8)} events/s` +
-          `  (${result.ok} requests ok, ${result.failed} failed, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms)\n`,
+          `  (${result.ok} requests ok, ${result.failed} failed, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms;` +
+          ` CPU: server ${perEvent(serverCpuMs)}` +
+          (databaseCpuMs === undefined ? '' : `, database ${perEvent(databaseCpuMs)}`) +
+          `, load generator ${Math.round((result.cpuMs / (result.seconds * 1000)) * 100)}% of a core)\n`,
       )
     }
     await run('nudge batch (100/request)', nudgeUrl, 100, batchConnections)

@@ -1,6 +1,7 @@
 // Load generator, run as a child process so it does not share the servers' event
 // loop: POSTs Segment-shaped events with unique messageIds for a fixed duration.
 import autocannon from 'autocannon'
+import { cpuMsSince } from './cpu.ts'
 
 export interface LoadJob {
   readonly url: string
@@ -19,6 +20,8 @@ export interface LoadResult {
   readonly seconds: number
   readonly latencyP50: number
   readonly latencyP99: number
+  /** CPU time the load generator itself used while loading (user + system). */
+  readonly cpuMs: number
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob
@@ -38,6 +41,7 @@ function body(): string {
   return `{"batch":[${items.join(',')}],"sentAt":"${sentAt}"}`
 }
 
+const cpuBefore = process.cpuUsage()
 const result = await autocannon({
   url: job.url,
   connections: job.connections,
@@ -60,5 +64,6 @@ const out: LoadResult = {
   seconds: result.duration,
   latencyP50: result.latency.p50,
   latencyP99: result.latency.p99,
+  cpuMs: cpuMsSince(cpuBefore),
 }
 process.send?.(out)

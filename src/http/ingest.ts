@@ -45,13 +45,20 @@ export async function ingestPlugin(app: FastifyInstance, deps: IngestDeps): Prom
     throw err
   })
 
-  // A wrong key in the Authorization header is refused before the body is read.
+  // A wrong key in the Authorization header is refused before the body is read; the
+  // key it resolved to is kept for the handler, which then needs no second lookup.
+  const headerKeys = new WeakMap<FastifyRequest, KeyInfo>()
   app.addHook('onRequest', async (req) => {
     const secret = basicUser(req.headers.authorization)
-    if (secret && !(await deps.keys.resolve(secret, 'write'))) throw await refusal(deps.keys, secret)
+    if (!secret) return
+    const key = await deps.keys.resolve(secret, 'write')
+    if (!key) throw await refusal(deps.keys, secret)
+    headerKeys.set(req, key)
   })
 
   const authenticate = async (req: FastifyRequest, body: unknown): Promise<KeyInfo> => {
+    const fromHeader = headerKeys.get(req)
+    if (fromHeader) return fromHeader
     const fromBody =
       typeof body === 'object' &&
       body !== null &&
@@ -73,6 +80,7 @@ export async function ingestPlugin(app: FastifyInstance, deps: IngestDeps): Prom
       receivedAt: deps.clock.now(),
       newMessageId: randomUUID,
       smallRequest: body.bytes <= MAX_EVENT_BYTES,
+      plainText: body.plainText,
     }
     return { body, ctx }
   }

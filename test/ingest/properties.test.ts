@@ -3,12 +3,17 @@
 // be stored and read back unchanged (a bad event must never fail a shared write).
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { joinPath } from '../../src/domain/events/json-check.ts'
+import { MAX_ID_LENGTH } from '../../src/domain/events/limits.ts'
 import {
   type EventResult,
   type NormalizeContext,
   normalizeBatch,
   normalizeEvent,
 } from '../../src/domain/events/normalize.ts'
+import { BatchEnvelope, callSchemas, eventType } from '../../src/domain/events/segment.ts'
+import { checkCall, checkEnvelope, checkEventType } from '../../src/domain/events/segment-check.ts'
+import { parseAnyIsoDate, parseIsoString } from '../../src/domain/events/timestamps.ts'
 import { EVENT_TYPES, type NewEvent } from '../../src/domain/events/types.ts'
 import { insertEvents } from '../../src/store/events.ts'
 import { describeEachDriver, openTestDb, type TestDb } from '../helpers/db.ts'
@@ -94,6 +99,23 @@ describe('validators on arbitrary input', () => {
     )
   })
 
+  it('give the same answer when the JSON text is known to have no \\u escape (plainText)', () => {
+    const fixed: NormalizeContext = { ...ctx, newMessageId: () => 'generated' }
+    fc.assert(
+      fc.property(
+        fc.oneof(nastyJson, segmentish),
+        fc.constantFrom(undefined, ...EVENT_TYPES),
+        (raw, type) => {
+          const text = JSON.stringify(raw) ?? 'null'
+          const plainText = !text.includes('\\u')
+          const checked = normalizeEvent(JSON.parse(text), type, fixed)
+          expect(normalizeEvent(JSON.parse(text), type, { ...fixed, plainText })).toEqual(checked)
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
   it('rejected batch items carry their own index in every path', () => {
     fc.assert(
       fc.property(fc.array(segmentish, { maxLength: 8 }), (items) => {
@@ -103,6 +125,146 @@ describe('validators on arbitrary input', () => {
           for (const i of x.issues) expect(i.path.startsWith(`batch[${x.index}]`)).toBe(true)
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+/** Values at the edges of the rules: around the length limit, empty, non-finite, wrong types. */
+const edgy = fc.oneof(
+  fc.constantFrom('', null, 0, -0, Number.NaN, Number.POSITIVE_INFINITY, true, [], {}, [1]),
+  fc.constantFrom(MAX_ID_LENGTH - 1, MAX_ID_LENGTH, MAX_ID_LENGTH + 1).map((n) => 'x'.repeat(n)),
+  fc.constantFrom('2026-02-29T00:00:00.000Z', '2024-02-29T23:59:59.999Z', '0099-12-31T00:00:00.000Z'),
+  fc.constantFrom(
+    '2026-01-31T24:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    '2026-01-31T09:30:00.000+01:00',
+    'Post Created',
+  ),
+  anyDate,
+  anyId,
+)
+const fieldNames = [
+  'messageId',
+  'userId',
+  'anonymousId',
+  'timestamp',
+  'originalTimestamp',
+  'sentAt',
+  'context',
+  'integrations',
+  'event',
+  'name',
+  'category',
+  'properties',
+  'traits',
+  'groupId',
+  'previousId',
+  'batch',
+] as const
+const edgyCall = fc.oneof(
+  segmentish,
+  fc.record(
+    Object.fromEntries(fieldNames.map((k) => [k, edgy])) as Record<(typeof fieldNames)[number], typeof edgy>,
+    {
+      requiredKeys: [],
+    },
+  ),
+)
+
+/**
+ * The answer of a zod schema in the shape of the ingest check's. zod runs its
+ * length checks even on a non-string that has a length (an array): the ingest check
+ * reports one issue per field, the first.
+ */
+function zodAnswer(
+  r: {
+    success: boolean
+    data?: unknown
+    error?: { issues: readonly { path: PropertyKey[]; message: string }[] }
+  },
+  prefix: string,
+) {
+  if (r.success) return { ok: true, value: r.data }
+  return {
+    ok: false,
+    issues: (r.error?.issues ?? [])
+      .map((i) => ({
+        path: i.path.reduce<string>((p, k) => joinPath(p, typeof k === 'symbol' ? String(k) : k), prefix),
+        message: i.message,
+      }))
+      .filter((i, n, all) => n === 0 || all[n - 1]?.path !== i.path),
+  }
+}
+
+describe('the ingest check agrees with the published zod schemas', () => {
+  it('accepts, parses and rejects every call exactly as callSchemas does, issue for issue', () => {
+    fc.assert(
+      fc.property(
+        edgyCall,
+        fc.constantFrom(...EVENT_TYPES),
+        fc.constantFrom('', 'batch[7]'),
+        (raw, type, prefix) => {
+          const mine = checkCall(type, raw, prefix)
+          const theirs = zodAnswer(callSchemas[type].safeParse(raw), prefix)
+          expect(mine.ok ? { ok: true, value: mine.call } : mine).toEqual(theirs)
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('reads batch envelopes and item types exactly as BatchEnvelope and eventType do', () => {
+    fc.assert(
+      fc.property(edgyCall, fc.oneof(edgy, fc.constantFrom(...EVENT_TYPES)), (raw, type) => {
+        const mine = checkEnvelope(raw)
+        const theirs = zodAnswer(BatchEnvelope.safeParse(raw), '')
+        expect(mine.ok ? { ok: true, value: mine.envelope } : mine).toEqual(theirs)
+        const t = eventType.safeParse(type)
+        expect(checkEventType(type)).toBe(t.success ? t.data : undefined)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('the fast date path', () => {
+  const sdkDate = fc
+    .date({
+      min: new Date('0001-01-01T00:00:00.000Z'),
+      max: new Date('9999-12-31T23:59:59.999Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString())
+  it('reads every date an SDK sends as the general parser does', () => {
+    fc.assert(
+      fc.property(sdkDate, (s) => {
+        const fast = parseIsoString(s)
+        if (Number(s.slice(0, 4)) >= 100) expect(fast?.toISOString()).toBe(s)
+        expect(parseAnyIsoDate(s)?.toISOString()).toBe(s)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+  it('knows the calendar: month lengths and leap years', () => {
+    const at = (day: string) => parseIsoString(`${day}T12:00:00.000Z`)?.toISOString().slice(0, 10)
+    expect(['2024-02-29', '2000-02-29', '2026-04-30', '2026-12-31'].map(at)).toEqual([
+      '2024-02-29',
+      '2000-02-29',
+      '2026-04-30',
+      '2026-12-31',
+    ])
+    expect(
+      ['2025-02-29', '1900-02-29', '2026-04-31', '2026-02-30', '2026-00-10', '2026-01-00'].map(at),
+    ).toEqual([undefined, undefined, undefined, undefined, undefined, undefined])
+  })
+  it('answers a damaged date like the general parser, or leaves it to it', () => {
+    fc.assert(
+      fc.property(sdkDate, fc.nat(23), fc.constantFrom(...'0123456789-T:.Z +x'), (s, at, c) => {
+        const damaged = `${s.slice(0, at)}${c}${s.slice(at + 1)}`
+        const fast = parseIsoString(damaged)
+        if (fast) expect(fast).toEqual(parseAnyIsoDate(damaged))
+      }),
+      { numRuns: 5000 },
     )
   })
 })

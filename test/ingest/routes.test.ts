@@ -162,6 +162,32 @@ describeEachDriver('ingest routes', (driver) => {
     expect(await t.rows()).toEqual([])
   })
 
+  it('refuses NUL and lone surrogates however the JSON text carries them, storing nothing', async () => {
+    // As escapes, the only way valid JSON text holds them: found by path.
+    const escaped = await t.post(
+      '/v1/batch',
+      '{"batch":[{"type":"track","userId":"u","event":"E","properties":{"a":"x\\u0000"}},' +
+        '{"type":"track","userId":"u\\ud800","event":"E"},{"type":"track","userId":"u","event":"E","properties":{"k\\u0000":1}}]}',
+      json,
+    )
+    expect(escaped.statusCode).toBe(400)
+    expect(escaped.json().error.issues.map((i: { path: string }) => i.path)).toEqual([
+      'batch[0].properties.a',
+      'batch[1].userId',
+      'batch[2].properties["k\\u0000"]',
+    ])
+    // Raw: a NUL byte is not JSON, surrogates encoded in bytes (CESU-8) are not UTF-8.
+    const nul = await t.post('/v1/track', Buffer.from('{"userId":"u","event":"E\u0000"}', 'utf8'), json)
+    expect(nul.json().error.code).toBe('NUDGE_ERR_INVALID_JSON')
+    const cesu = Buffer.concat([
+      Buffer.from('{"userId":"u'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from('","event":"E"}'),
+    ])
+    expect((await t.post('/v1/track', cesu, json)).json().error.code).toBe('NUDGE_ERR_INVALID_ENCODING')
+    expect(await t.rows()).toEqual([])
+  })
+
   it('accepts text/plain and form-encoded JSON bodies (sendBeacon, curl -d)', async () => {
     const body = JSON.stringify({ userId: 'u', event: 'Beacon' })
     expect((await t.post('/v1/track', body, { ...auth, 'content-type': 'text/plain' })).statusCode).toBe(200)

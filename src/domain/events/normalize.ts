@@ -1,11 +1,17 @@
 // From a Segment call as received to the NewEvent the events log stores. Pure:
 // receivedAt and the messageId generator are arguments.
-import type { z } from 'zod'
 import type { ErrorIssue } from '../errors.ts'
 import { checkEventJson, joinPath } from './json-check.ts'
 import { MAX_EVENT_BYTES } from './limits.ts'
 import { partitionOf } from './partition.ts'
-import { BatchEnvelope, callSchemas, eventType, idOf, jsonObject } from './segment.ts'
+import { idOf } from './segment.ts'
+import {
+  checkCall,
+  checkEnvelope,
+  checkEventType,
+  EVENT_TYPE_MESSAGE,
+  isPlainObject,
+} from './segment-check.ts'
 import { resolveTimestamp } from './timestamps.ts'
 import type { EventType, NewEvent } from './types.ts'
 
@@ -19,6 +25,13 @@ export interface NormalizeContext {
    * be larger: skips serialising each event to measure it.
    */
   readonly smallRequest?: boolean
+  /**
+   * True when the request was JSON text without a `\u` escape (and valid UTF-8):
+   * then none of its strings can hold a NUL or a lone surrogate (JSON forbids raw
+   * control characters in strings, UTF-8 cannot encode surrogates), which skips
+   * checking every string for them.
+   */
+  readonly plainText?: boolean
 }
 
 export type RejectCode = 'NUDGE_ERR_VALIDATION' | 'NUDGE_ERR_EVENT_TOO_LARGE'
@@ -32,29 +45,12 @@ interface BatchDefaults {
   readonly sentAt?: Date | null | undefined
   readonly context?: Record<string, unknown> | null | undefined
   readonly integrations?: Record<string, unknown> | null | undefined
+  /** sentAt and receivedAt as ISO strings, formatted once per batch rather than per item. */
+  readonly sentAtIso?: string | undefined
+  readonly receivedAtIso?: string | undefined
 }
 
-function zodIssues(error: z.ZodError, prefix: string): ErrorIssue[] {
-  return error.issues.map((i) => ({
-    path: i.path.reduce<string>((p, k) => joinPath(p, typeof k === 'symbol' ? String(k) : k), prefix),
-    message: i.message,
-  }))
-}
-
-/** The union of what the call schemas output; each type fills its own fields. */
-interface ParsedCall {
-  readonly [key: string]: unknown
-  readonly messageId?: string | number | undefined | null
-  readonly userId?: string | number | undefined | null
-  readonly anonymousId?: string | number | undefined | null
-  readonly timestamp?: Date | null | undefined
-  readonly originalTimestamp?: Date | null | undefined
-  readonly sentAt?: Date | null | undefined
-  readonly context?: Record<string, unknown> | null | undefined
-  readonly integrations?: Record<string, unknown> | null | undefined
-  readonly event?: string | undefined
-  readonly name?: string | null | undefined
-}
+const ID_FIELDS = ['userId', 'anonymousId', 'groupId', 'previousId'] as const
 
 const fail = (issues: ErrorIssue[], code: RejectCode = 'NUDGE_ERR_VALIDATION'): EventResult => ({
   ok: false,
@@ -73,19 +69,14 @@ export function normalizeEvent(
   prefix = '',
   defaults: BatchDefaults = {},
 ): EventResult {
-  const parsedObject = jsonObject.safeParse(raw)
-  if (!parsedObject.success) return fail([{ path: prefix, message: 'must be an object (one event)' }])
-  const input = parsedObject.data
+  if (!isPlainObject(raw)) return fail([{ path: prefix, message: 'must be an object (one event)' }])
+  const input = raw
 
-  let type = routeType
-  if (!type) {
-    const t = eventType.safeParse(input.type)
-    if (!t.success) return fail(zodIssues(t.error, joinPath(prefix, 'type')))
-    type = t.data
-  }
+  const type = routeType ?? checkEventType(input.type)
+  if (!type) return fail([{ path: joinPath(prefix, 'type'), message: EVENT_TYPE_MESSAGE }])
 
   // Cheap structural checks first, so a hostile payload is not serialised to be measured.
-  const json = checkEventJson(input, prefix)
+  const json = checkEventJson(input, prefix, { strings: !ctx.plainText })
   if (json.issues.length) return fail(json.issues)
   if (!ctx.smallRequest && json.maxBytes > MAX_EVENT_BYTES) {
     const bytes = Buffer.byteLength(JSON.stringify(input))
@@ -101,9 +92,9 @@ export function normalizeEvent(
       )
   }
 
-  const parsed = callSchemas[type].safeParse(input)
-  if (!parsed.success) return fail(zodIssues(parsed.error, prefix))
-  const call = parsed.data as ParsedCall
+  const parsed = checkCall(type, input, prefix)
+  if (!parsed.ok) return fail(parsed.issues)
+  const call = parsed.call
   const userId = idOf(call.userId) ?? null
   const anonymousId = idOf(call.anonymousId) ?? null
 
@@ -141,19 +132,22 @@ export function normalizeEvent(
   // The payload keeps every field as sent (unknown ones too), minus the write key,
   // with ids as strings and Segment's timestamp fields filled in as Segment's own
   // exports show them.
-  const { writeKey: _writeKey, ...payload } = input
+  // (A spread and a guarded delete: a rest pattern copies slower, and deleting an
+  // absent key still costs; this runs once per event.)
+  const payload: Record<string, unknown> = { ...input }
+  if ('writeKey' in payload) delete payload.writeKey
   payload.type = type
   payload.messageId = messageId
   payload.timestamp = times.timestamp.toISOString()
-  payload.receivedAt = ctx.receivedAt.toISOString()
+  payload.receivedAt = defaults.receivedAtIso ?? ctx.receivedAt.toISOString()
   if (times.originalTimestamp) payload.originalTimestamp = times.originalTimestamp.toISOString()
-  else delete payload.originalTimestamp
-  if (sentAt) payload.sentAt = sentAt.toISOString()
-  else delete payload.sentAt
-  for (const key of ['userId', 'anonymousId', 'groupId', 'previousId'] as const) {
+  else if ('originalTimestamp' in payload) delete payload.originalTimestamp
+  if (sentAt) payload.sentAt = sentAt === defaults.sentAt ? defaults.sentAtIso : sentAt.toISOString()
+  else if ('sentAt' in payload) delete payload.sentAt
+  for (const key of ID_FIELDS) {
     const id = idOf(call[key] as string | number | null | undefined)
-    if (id === undefined) delete payload[key]
-    else payload[key] = id
+    if (id !== undefined) payload[key] = id
+    else if (key in payload) delete payload[key]
   }
   if (defaults.context) payload.context = { ...defaults.context, ...(call.context ?? {}) }
   if (defaults.integrations) payload.integrations = { ...defaults.integrations, ...(call.integrations ?? {}) }
@@ -189,13 +183,20 @@ export type BatchResult =
 export function normalizeBatch(body: unknown, ctx: NormalizeContext): BatchResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return { ok: false, issues: [{ path: '', message: 'must be an object like {"batch": [...]}' }] }
-  const envelope = BatchEnvelope.safeParse(body)
-  if (!envelope.success) return { ok: false, issues: zodIssues(envelope.error, '') }
-  const { batch, sentAt, context, integrations } = envelope.data
+  const envelope = checkEnvelope(body as Record<string, unknown>)
+  if (!envelope.ok) return { ok: false, issues: envelope.issues }
+  const { batch, sentAt, context, integrations } = envelope.envelope
+  const defaults: BatchDefaults = {
+    sentAt,
+    context,
+    integrations,
+    sentAtIso: sentAt?.toISOString(),
+    receivedAtIso: ctx.receivedAt.toISOString(),
+  }
   const events: NewEvent[] = []
   const rejected: RejectedItem[] = []
   for (let i = 0; i < batch.length; i++) {
-    const r = normalizeEvent(batch[i], undefined, ctx, `batch[${i}]`, { sentAt, context, integrations })
+    const r = normalizeEvent(batch[i], undefined, ctx, `batch[${i}]`, defaults)
     if (r.ok) events.push(r.event)
     else rejected.push({ index: i, code: r.code, issues: r.issues })
   }

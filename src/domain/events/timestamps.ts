@@ -16,13 +16,56 @@ const ISO =
 export const MIN_TIME = -62135596800000
 export const MAX_TIME = 253402300799999
 
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48
+  return c >= 0 && c <= 9 ? c : Number.NaN
+}
+const digits = (s: string, i: number, n: number): number => {
+  let v = 0
+  for (let k = i; k < i + n; k++) v = v * 10 + digit(s, k)
+  return v
+}
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * The fast path, for what SDKs send (Date#toISOString, "2026-01-31T09:30:00.000Z"):
+ * read by character codes, no regex, no Date.parse. Undefined for anything else,
+ * which the general parser then decides (years before 0100 included).
+ */
+export function parseIsoString(s: string): Date | undefined {
+  if (
+    s.charCodeAt(4) !== 45 /* - */ ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 /* T */ ||
+    s.charCodeAt(13) !== 58 /* : */ ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 /* . */ ||
+    s.charCodeAt(23) !== 90 /* Z */
+  )
+    return undefined
+  const year = digits(s, 0, 4)
+  const month = digits(s, 5, 2)
+  const day = digits(s, 8, 2)
+  const hour = digits(s, 11, 2)
+  const minute = digits(s, 14, 2)
+  const second = digits(s, 17, 2)
+  const ms = digits(s, 20, 3)
+  // NaN (a non-digit) fails every comparison below.
+  if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59))
+    return undefined
+  if (!(ms >= 0 && day <= (DAYS_IN_MONTH[month - 1] ?? 0))) return undefined
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))
+    return undefined
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms))
+}
+
 /** Parses an ISO-8601 date or date-time; undefined when it is not one or does not exist (Feb 30). */
 export function parseSegmentDate(s: string): Date | undefined {
-  // Fast path for what SDKs send (Date#toISOString): the round trip proves it exists.
-  if (s.length === 24 && s.charCodeAt(23) === 90 /* Z */) {
-    const t = Date.parse(s)
-    if (t >= MIN_TIME && t <= MAX_TIME && new Date(t).toISOString() === s) return new Date(t)
-  }
+  return (s.length === 24 ? parseIsoString(s) : undefined) ?? parseAnyIsoDate(s)
+}
+
+/** The general parser: every form of ISO-8601 date and date-time Segment accepts. */
+export function parseAnyIsoDate(s: string): Date | undefined {
   const m = ISO.exec(s)
   if (!m) return undefined
   const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', , sign, oh = '0', om = '0'] = m

@@ -14,6 +14,8 @@ export interface IngestBody {
   readonly value: unknown
   /** Bytes after decompression. */
   readonly bytes: number
+  /** The JSON text has no `\u` escape: see NormalizeContext.plainText. */
+  readonly plainText: boolean
 }
 
 export const tooLarge = (): NudgeError =>
@@ -50,7 +52,7 @@ export async function parseIngestBody(raw: Buffer, encoding: string | undefined)
   let text = buf.toString('utf8')
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   try {
-    return { value: JSON.parse(text), bytes: buf.length }
+    return { value: JSON.parse(text), bytes: buf.length, plainText: !text.includes('\\u') }
   } catch (err) {
     throw new NudgeError('NUDGE_ERR_INVALID_JSON', `The body is not valid JSON: ${(err as Error).message}`)
   }
