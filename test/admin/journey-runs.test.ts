@@ -170,7 +170,11 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     const messages = [...(held.body.journeys[0]?.runs[0]?.messages ?? [])]
     expect(messages.sort((a, b) => a.stepId.localeCompare(b.stepId))).toEqual([
       { stepId: 'mail', status: 'sent', error: null },
-      { stepId: 'push', status: 'failed', error: 'the push channel is not configured for this workspace (PUT /api/v1/channels/push)' },
+      {
+        stepId: 'push',
+        status: 'failed',
+        error: 'the push channel is not configured for this workspace (PUT /api/v1/channels/push)',
+      },
     ])
   })
 
