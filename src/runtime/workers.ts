@@ -1,10 +1,12 @@
 // The background side of a process, wired in one place: the events processor with its
-// hooks (journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
+// hooks (community model, then journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
 // server and the tests build the same thing; tests drive it step by step with drain().
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../domain/clock.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
+import { makeCommunityHook } from './community/hook.ts'
+import { communityTimers } from './community/timers.ts'
 import type { ProcessorHook } from './hooks.ts'
 import { type JourneyCatalog, makeJourneyCatalog } from './journeys/catalog.ts'
 import { makeJourneyRuntime } from './journeys/runtime.ts'
@@ -36,8 +38,20 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
   const workerId = opts.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`
   const catalog = await makeJourneyCatalog(db)
   const journeys = makeJourneyRuntime({ catalog, clock, log })
-  const processor = makeProcessor({ db, clock, log, workerId, hooks: [journeys.hook, ...(opts.hooks ?? [])] })
-  const scheduler = makeScheduler({ db, clock, log, workerId, handlers: { ...journeys.timers } })
+  const processor = makeProcessor({
+    db,
+    clock,
+    log,
+    workerId,
+    hooks: [makeCommunityHook(log), journeys.hook, ...(opts.hooks ?? [])],
+  })
+  const scheduler = makeScheduler({
+    db,
+    clock,
+    log,
+    workerId,
+    handlers: { ...communityTimers, ...journeys.timers },
+  })
   return {
     processor,
     scheduler,
