@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     description: 'Admin API (Bearer admin key) and Segment-compatible ingest (write key).',
   })
   const keys = deps.keys ?? makeKeyResolver(deps.db)
-  await app.register(adminApi, { db: deps.db, keys })
+  await app.register(adminApi, { db: deps.db, keys, clock: deps.clock ?? systemClock })
   await app.register(ingestPlugin, {
     keys,
     // A server runs several writes at once on its pool (each one still a group

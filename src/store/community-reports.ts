@@ -180,3 +180,26 @@ export async function badgeReport(q: Queryable, ws: string) {
   )
   return rows.map((r) => ({ badge: r['badge'] as string, holders: n(r['holders']), awards: n(r['awards']) }))
 }
+
+/** The stuck members of one stage at `now`, longest in the stage first. */
+export async function stuckList(
+  q: Queryable,
+  ws: string,
+  stage: string,
+  stuckAfterMs: number,
+  now: Date,
+  limit = 50,
+) {
+  const rows = await q.query(
+    `SELECT s.profile_id, p.user_id, s.entered_at FROM profile_stages s
+     JOIN profiles p ON p.workspace_id = s.workspace_id AND p.profile_id = s.profile_id
+     WHERE s.workspace_id = $1 AND s.stage = $2 AND s.entered_at <= $3::timestamptz - $4 * interval '1 millisecond'
+     ORDER BY s.entered_at, s.profile_id LIMIT $5`,
+    [ws, stage, now.toISOString(), stuckAfterMs, limit],
+  )
+  return rows.map((r) => ({
+    profileId: r['profile_id'] as string,
+    userId: (r['user_id'] as string | null) ?? null,
+    enteredAt: new Date(r['entered_at'] as string),
+  }))
+}

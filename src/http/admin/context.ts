@@ -1,21 +1,31 @@
 // What every admin route receives: its dependencies, and the workspace of the
 // admin key that authenticated the request.
 import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../../domain/clock.ts'
 import type { Db } from '../../store/db.ts'
 import type { KeyResolver } from '../auth.ts'
 
 export interface AdminDeps {
   readonly db: Db
   readonly keys: KeyResolver
+  /** Time of manual moves, revocations and reports ("now"); the system clock by default. */
+  readonly clock?: Clock
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the admin API's auth hook. */
     adminWorkspaceId: string
+    /** Id of the admin key that authenticated the request (who did a manual action). */
+    adminKeyId: string
   }
 }
 
 export function workspaceOf(req: FastifyRequest): string {
   return req.adminWorkspaceId
+}
+
+/** Who a manual action is recorded as: the name given, else the admin key. */
+export function actorOf(req: FastifyRequest, by: string | undefined): string {
+  return by ?? `admin key ${req.adminKeyId}`
 }

@@ -3,10 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { bearer, type KeyResolver } from '../auth.ts'
+import { communityRoutes } from './community.ts'
 import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
+import { reportRoutes } from './reports.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization
@@ -21,6 +23,7 @@ async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<voi
   const key = await keys.resolve(secret, 'admin')
   if (key) {
     req.adminWorkspaceId = key.workspaceId
+    req.adminKeyId = key.id
     return
   }
   if (await keys.resolve(secret, 'write'))
@@ -33,10 +36,13 @@ async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<voi
 
 export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   app.decorateRequest('adminWorkspaceId', '')
+  app.decorateRequest('adminKeyId', '')
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => authenticate(deps.keys, req))
     profileRoutes(api, deps)
     eventRoutes(api, deps)
     keyRoutes(api, deps)
+    communityRoutes(api, deps)
+    reportRoutes(api, deps)
   })
 }

@@ -83,13 +83,13 @@ export async function setScoreConfig(
   input: unknown,
   now: Date,
   by: string,
-): Promise<Change<ScoreConfig>> {
+): Promise<Change<{ config: ScoreConfig }>> {
   const v = validateScoreConfig(input)
   if (!v.ok) return v
   const config = input as ScoreConfig
   await saveCommunityPart(q, ws, 'score', config, now, by)
   await rerankScores(q, ws, v.value.halfLifeMs)
-  return { ok: true, value: config }
+  return { ok: true, value: { config } }
 }
 
 /**
@@ -103,7 +103,7 @@ export async function setBadgeRules(
   input: unknown,
   now: Date,
   by: string,
-): Promise<Change<{ rules: readonly BadgeRule[]; backfilled: number }>> {
+): Promise<Change<{ config: readonly BadgeRule[]; backfilled: number }>> {
   const current = await loadSettings(q, ws)
   const v: ValidationResult<readonly BadgeRule[]> = validateBadgeRules(input, { stages: current.stages.ids })
   if (!v.ok) return v
@@ -111,7 +111,7 @@ export async function setBadgeRules(
   const known = new Set(current.badges.map((r) => r.id))
   const added = v.value.filter((r) => !known.has(r.id))
   const backfilled = added.length ? await backfillAll(q, { ...current, badges: v.value }, ws, added, now) : 0
-  return { ok: true, value: { rules: v.value, backfilled } }
+  return { ok: true, value: { config: v.value, backfilled } }
 }
 
 async function backfillAll(
