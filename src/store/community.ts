@@ -194,3 +194,19 @@ export async function scheduleRecheckAll(
   )
   return rows[0]?.n ?? 0
 }
+
+/**
+ * Records that a member earned points at `at`: the last active moment, and the week
+ * (Monday 00:00 UTC) as active. Run after saveScore, which creates the score row.
+ */
+export async function recordActivity(q: Queryable, ws: string, profileId: string, at: Date): Promise<void> {
+  await q.query(
+    `WITH w AS (
+       INSERT INTO profile_activity_weeks (workspace_id, profile_id, week)
+       VALUES ($1, $2, (date_trunc('week', $3::timestamptz AT TIME ZONE 'UTC'))::date)
+       ON CONFLICT DO NOTHING)
+     UPDATE profile_scores SET last_active_at = greatest(last_active_at, $3::timestamptz)
+     WHERE workspace_id = $1 AND profile_id = $2`,
+    [ws, profileId, at.toISOString()],
+  )
+}

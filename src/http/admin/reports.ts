@@ -203,16 +203,7 @@ export function reportRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const ws = workspaceOf(req)
       const s = await settingsOf(ws)
       const at = query.at ? new Date(query.at) : clock.now()
-      const events = [...s.score.points].filter(([, p]) => p > 0).map(([e]) => e)
-      const r = await activeVsInactive(
-        deps.db,
-        ws,
-        s.stages,
-        query.from_stage,
-        events,
-        at,
-        durationMs(query.window),
-      )
+      const r = await activeVsInactive(deps.db, ws, s.stages, query.from_stage, at, durationMs(query.window))
       return { at: iso(at), ...r }
     },
   )
@@ -269,10 +260,8 @@ export function reportRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
     async ({ query, req }) => {
       const ws = workspaceOf(req)
-      const s = await settingsOf(ws)
       const { from, to } = period(query, clock.now())
-      const events = [...s.score.points].filter(([, p]) => p > 0).map(([e]) => e)
-      const rows = await weeklyCohorts(deps.db, ws, query.join_stage, events, from, to, query.weeks)
+      const rows = await weeklyCohorts(deps.db, ws, query.join_stage, from, to, query.weeks)
       return { cohorts: rows.map((r) => ({ ...r, cohort: iso(r.cohort) })) }
     },
   )

@@ -20,6 +20,7 @@ import {
   loadBadges,
   loadScore,
   loadStageState,
+  recordActivity,
   saveBadge,
   saveScore,
   saveStageOutcome,
@@ -98,6 +99,7 @@ export async function updateScore(
   const upd = applyEvent(s.score, state, m.event.name, m.event.timestamp)
   if (upd.points === 0) return state
   await saveScore(q, m.workspaceId, m.profileId, upd.state, s.score.halfLifeMs)
+  if (upd.points > 0) await recordActivity(q, m.workspaceId, m.profileId, m.event.timestamp)
   for (const e of upd.events)
     await emit(e, `Score Crossed:${e.properties.threshold}:${e.properties.direction}`)
   await scheduleDecay(q, s, m.workspaceId, m.profileId, upd.state)
