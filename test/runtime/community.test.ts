@@ -6,6 +6,7 @@ import { afterEach, expect, it } from 'vitest'
 import { scoreAt } from '../../src/domain/community/score.ts'
 import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
 import { setBadgeRules, setScoreConfig } from '../../src/runtime/community/configure.ts'
+import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
 import { describeEachDriver } from '../helpers/db.ts'
@@ -219,6 +220,34 @@ describeEachDriver('community model at run time', (driver) => {
     await world.runUntil('2026-03-31T00:00:00Z')
     const moves = await stageMoves(world, 'dan')
     expect(moves.slice(4)).toEqual([`2026-03-17T00:00:00.000Z active_member→member down ${75 * DAY}`])
+  })
+
+  it('lets a community event award a badge without re-triggering itself, and bounds any chain', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    const rules = [
+      { id: 'first_topic', name: 'First topic', when: { type: 'event', event: 'Topic Created' } },
+      // Repeatable on any award: it must not count its own award.
+      {
+        id: 'collector',
+        name: 'Collector',
+        repeatable: true,
+        when: { type: 'event', event: 'Badge Awarded' },
+      },
+    ]
+    await world.db.transaction((tx) => setBadgeRules(tx, 'default', rules, world.clock.now(), 'test'))
+    await world.track('ann', 'Topic Created')
+    const awards = await communityEvents(world, 'ann', ['Badge Awarded'])
+    expect(awards.map((a) => `${a['badge']} #${a['occurrence']}`)).toEqual(['first_topic #1', 'collector #1'])
+    // Two rules feeding each other would loop; the chain stops after a bounded number of links.
+    const pingPong = [
+      ...rules,
+      { id: 'echo', name: 'Echo', repeatable: true, when: { type: 'event', event: 'Badge Awarded' } },
+    ]
+    await world.db.transaction((tx) => setBadgeRules(tx, 'default', pingPong, world.clock.now(), 'test'))
+    await world.track('bob', 'Topic Created')
+    const bob = await communityEvents(world, 'bob', ['Badge Awarded'])
+    expect(bob.length).toBeGreaterThan(2)
+    expect(bob.length).toBeLessThanOrEqual(2 * MAX_CHAIN)
   })
 
   it('starts journeys on Stage Entered (to member) and on Badge Awarded, which queue their messages', async () => {
