@@ -1,5 +1,5 @@
 // The background side of a process, wired in one place: the events processor with its
-// hooks (segments, journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
+// hooks (community model, segments, journeys, ...), the scheduler with its timer handlers, and the dispatcher. The
 // server and the tests build the same thing; tests drive it step by step with drain().
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,8 @@ import type { Clock } from '../domain/clock.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import { inAppInbox } from '../store/in-app.ts'
+import { makeCommunityHook } from './community/hook.ts'
+import { communityTimers } from './community/timers.ts'
 import { makeChannelPool } from './dispatch/channel-pool.ts'
 import { type Dispatcher, type DispatcherOptions, makeDispatcher } from './dispatcher.ts'
 import type { ProcessorHook } from './hooks.ts'
@@ -64,8 +66,9 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
   const workerId = opts.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`
   const catalog = await makeJourneyCatalog(db)
   const journeys = makeJourneyRuntime({ catalog, clock, log })
-  // Segments before journeys: a journey sees the memberships the same event produced.
-  const hooks = [makeSegmentsHook(), journeys.hook, ...(opts.hooks ?? [])]
+  // The community model first (segments may ask for a stage, score or badge), then segments,
+  // then journeys: each sees what the same event changed before it.
+  const hooks = [makeCommunityHook(log), makeSegmentsHook(), journeys.hook, ...(opts.hooks ?? [])]
   const processor = makeProcessor({ db, clock, log, workerId, hooks })
   const scheduler = makeScheduler({
     ...opts.scheduler,
@@ -73,7 +76,7 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
     clock,
     log,
     workerId,
-    handlers: { ...segmentTimers, ...journeys.timers },
+    handlers: { ...communityTimers, ...segmentTimers, ...journeys.timers },
   })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
   const channels = makeChannelPool(

@@ -4,6 +4,7 @@ import type { HeldBadge } from '../domain/community/badges.ts'
 import type { ScoreState } from '../domain/community/score.ts'
 import type { StageOutcome, StageState } from '../domain/community/stage-progress.ts'
 import type { Queryable } from './db.ts'
+import { TIMERS_CHANNEL } from './timers.ts'
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
@@ -137,5 +138,75 @@ export async function loadBadges(
         revokedAt: date(r['revoked_at']),
       },
     ]),
+  )
+}
+
+/** A member's stage entries, oldest first (badge backfill for stage rules). */
+export async function loadStageHistory(
+  q: Queryable,
+  ws: string,
+  profileId: string,
+): Promise<Array<{ stage: string; at: Date }>> {
+  const rows = await q.query(
+    'SELECT stage, entered_at FROM profile_stage_history WHERE workspace_id = $1 AND profile_id = $2 ORDER BY seq',
+    [ws, profileId],
+  )
+  return rows.map((r) => ({ stage: r['stage'] as string, at: date(r['entered_at'])! }))
+}
+
+/** What the profile read shows of the community model. */
+export async function loadCommunityView(q: Queryable, ws: string, profileId: string) {
+  const [stage, score, badges] = await Promise.all([
+    loadStageState(q, ws, profileId),
+    loadScore(q, ws, profileId),
+    loadBadges(q, ws, profileId),
+  ])
+  return { stage, score, badges: [...badges.values()].filter((b) => !b.revokedAt) }
+}
+
+/** Re-ranks every score after a half-life change (the rank key divides by it). */
+export async function rerankScores(q: Queryable, ws: string, halfLifeMs: number): Promise<void> {
+  await q.query(
+    `UPDATE profile_scores SET rank_key = CASE WHEN value > 0
+       THEN ln(value) / ln(2) + extract(epoch FROM at)::double precision * 1000 / $2::double precision END
+     WHERE workspace_id = $1`,
+    [ws, halfLifeMs],
+  )
+}
+
+/** Sets a re-evaluation timer for every member of a workspace at once (one statement). */
+export async function scheduleRecheckAll(
+  q: Queryable,
+  ws: string,
+  timer: { readonly timerId: string; readonly kind: string; readonly fireAt: Date },
+): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    `WITH up AS (
+       INSERT INTO timers (workspace_id, profile_id, timer_id, kind, fire_at, payload)
+       SELECT workspace_id, profile_id, $2, $3, $4, '{"reconfigured": true}'::jsonb FROM profiles
+       WHERE workspace_id = $1 AND merged_into IS NULL
+       ON CONFLICT (workspace_id, profile_id, timer_id) DO UPDATE
+         SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload, kind = EXCLUDED.kind,
+             lease_owner = NULL, lease_until = NULL, attempts = 0, last_error = NULL
+       RETURNING 1)
+     SELECT (SELECT count(*)::int FROM up) AS n, pg_notify('${TIMERS_CHANNEL}', '') AS notified`,
+    [ws, timer.timerId, timer.kind, timer.fireAt.toISOString()],
+  )
+  return rows[0]?.n ?? 0
+}
+
+/**
+ * Records that a member earned points at `at`: the last active moment, and the week
+ * (Monday 00:00 UTC) as active. Run after saveScore, which creates the score row.
+ */
+export async function recordActivity(q: Queryable, ws: string, profileId: string, at: Date): Promise<void> {
+  await q.query(
+    `WITH w AS (
+       INSERT INTO profile_activity_weeks (workspace_id, profile_id, week)
+       VALUES ($1, $2, (date_trunc('week', $3::timestamptz AT TIME ZONE 'UTC'))::date)
+       ON CONFLICT DO NOTHING)
+     UPDATE profile_scores SET last_active_at = greatest(last_active_at, $3::timestamptz)
+     WHERE workspace_id = $1 AND profile_id = $2`,
+    [ws, profileId, at.toISOString()],
   )
 }

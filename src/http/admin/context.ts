@@ -12,7 +12,7 @@ export interface AdminDeps {
   readonly dataDir?: string
   /** Server-wide channel settings (email from NUDGE_SMTP_URL), shown when a workspace saved none. */
   readonly channelDefaults?: Readonly<Record<string, unknown>>
-  /** The time routes record (segment updates, ...); the system clock unless told. */
+  /** The time routes record (segment updates, manual moves, revocations, reports' "now"); the system clock unless told. */
   readonly clock?: Clock
 }
 
@@ -20,9 +20,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the admin API's auth hook. */
     adminWorkspaceId: string
+    /** Id of the admin key that authenticated the request (who did a manual action). */
+    adminKeyId: string
   }
 }
 
 export function workspaceOf(req: FastifyRequest): string {
   return req.adminWorkspaceId
+}
+
+/** Who a manual action is recorded as: the name given, else the admin key. */
+export function actorOf(req: FastifyRequest, by: string | undefined): string {
+  return by ?? `admin key ${req.adminKeyId}`
 }

@@ -4,11 +4,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { bearer, type KeyResolver } from '../auth.ts'
 import { channelRoutes } from './channels.ts'
+import { communityRoutes } from './community.ts'
 import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
 import { profileRoutes } from './profiles.ts'
+import { reportRoutes } from './reports.ts'
 import { runRoutes } from './runs.ts'
 import { segmentRoutes } from './segments.ts'
 import { templateRoutes } from './templates.ts'
@@ -26,6 +28,7 @@ async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<voi
   const key = await keys.resolve(secret, 'admin')
   if (key) {
     req.adminWorkspaceId = key.workspaceId
+    req.adminKeyId = key.id
     return
   }
   if (await keys.resolve(secret, 'write'))
@@ -38,6 +41,7 @@ async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<voi
 
 export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   app.decorateRequest('adminWorkspaceId', '')
+  app.decorateRequest('adminKeyId', '')
   await app.register(async (api) => {
     api.addHook('onRequest', async (req) => authenticate(deps.keys, req))
     profileRoutes(api, deps)
@@ -48,5 +52,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     runRoutes(api, deps)
     channelRoutes(api, deps)
     segmentRoutes(api, deps)
+    communityRoutes(api, deps)
+    reportRoutes(api, deps)
   })
 }

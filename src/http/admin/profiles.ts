@@ -1,10 +1,12 @@
 // Profiles: search, one profile (any of its ids), its timeline, and erasure.
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { systemClock } from '../../domain/clock.ts'
 import { NudgeError } from '../../domain/errors.ts'
 import { listProfileEvents } from '../../store/events-read.ts'
 import { eraseProfile } from '../../store/profiles/erase.ts'
 import { getProfile, profileFamily, resolveProfileId, searchProfiles } from '../../store/profiles/read.ts'
+import { communityView } from '../community-view.ts'
 import { cursorParam, encodeCursor, limitParam } from '../cursor.ts'
 import { route } from '../openapi.ts'
 import { type AdminDeps, workspaceOf } from './context.ts'
@@ -73,7 +75,7 @@ export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
       method: 'GET',
       path: '/api/v1/profiles/{id}',
       operationId: 'getProfile',
-      summary: 'A profile with its traits, identities, event counters and groups',
+      summary: 'A profile with its traits, identities, event counters, groups, stage, score and badges',
       description: 'A profile that was merged into another answers with the profile that absorbed it.',
       tags: ['profiles'],
       security: 'adminKey',
@@ -82,9 +84,13 @@ export function profileRoutes(app: FastifyInstance, deps: AdminDeps): void {
       errors: [404],
     },
     async ({ params, req }) => {
-      const profile = await getProfile(deps.db, workspaceOf(req), params.id)
+      const ws = workspaceOf(req)
+      const profile = await getProfile(deps.db, ws, params.id)
       if (!profile) throw profileNotFound(params.id)
-      return profileJson(profile)
+      return profileJson(
+        profile,
+        await communityView(deps.db, ws, profile.id, (deps.clock ?? systemClock).now()),
+      )
     },
   )
 

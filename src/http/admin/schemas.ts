@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import type { EventRecord } from '../../store/events-read.ts'
 import type { ProfileDetail, ProfileSummary } from '../../store/profiles/read.ts'
+import { CommunityViewSchema } from '../community-view.ts'
 
 const Timestamp = z.iso.datetime()
 const Json = z.record(z.string(), z.unknown())
@@ -29,6 +30,7 @@ export const ProfileSchema = ProfileSummarySchema.extend({
     z.object({ event: z.string(), count: z.number(), firstAt: Timestamp, lastAt: Timestamp }),
   ),
   groups: z.array(z.object({ groupId: z.string(), traits: Json, joinedAt: Timestamp })),
+  community: CommunityViewSchema.describe('Stage, engagement score and badges (community model)'),
 }).meta({ id: 'Profile' })
 
 export const EventSchema = z
@@ -64,7 +66,10 @@ export const profileSummaryJson = (p: ProfileSummary): z.input<typeof ProfileSum
   createdAt: p.createdAt.toISOString(),
 })
 
-export const profileJson = (p: ProfileDetail): z.input<typeof ProfileSchema> => ({
+export const profileJson = (
+  p: ProfileDetail,
+  community: z.input<typeof CommunityViewSchema>,
+): z.input<typeof ProfileSchema> => ({
   ...profileSummaryJson(p),
   updatedAt: p.updatedAt.toISOString(),
   mergedFrom: p.mergedFrom,
@@ -75,6 +80,7 @@ export const profileJson = (p: ProfileDetail): z.input<typeof ProfileSchema> => 
     lastAt: c.lastAt.toISOString(),
   })),
   groups: p.groups.map((g) => ({ ...g, joinedAt: g.joinedAt.toISOString() })),
+  community,
 })
 
 export const eventJson = (e: EventRecord): z.input<typeof EventSchema> => ({

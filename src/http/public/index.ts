@@ -1,8 +1,9 @@
 // Everything members and providers reach without an API key: unsubscribe and preferences
-// pages, open and click tracking, the in-app member API and widget, push subscriptions,
-// and the inbound-reply webhook. One encapsulated plugin, so its form parsers and CORS
-// headers stay out of the ingest and admin APIs.
+// pages, open and click tracking, the in-app member API and widget, a member's badges,
+// push subscriptions, and the inbound-reply webhook. One encapsulated plugin, so its form
+// parsers and CORS headers stay out of the ingest and admin APIs.
 import type { FastifyInstance } from 'fastify'
+import { memberBadgeRoutes } from './badges.ts'
 import type { PublicDeps } from './deps.ts'
 import { registerFormParsers } from './form-data.ts'
 import { inAppRoutes } from './in-app.ts'
@@ -18,11 +19,12 @@ export type { PublicDeps }
 
 export async function publicRoutes(app: FastifyInstance, deps: PublicDeps): Promise<void> {
   registerFormParsers(app)
-  allowAnyOrigin(app, ['/v1/in-app/', '/v1/push/'])
+  allowAnyOrigin(app, ['/v1/in-app/', '/v1/push/', '/v1/member/'])
   unsubscribeRoutes(app, deps)
   preferencesRoutes(app, deps)
   trackingRoutes(app, deps)
   inAppRoutes(app, deps)
+  memberBadgeRoutes(app, deps)
   pushRoutes(app, deps)
   inboundRoutes(app, deps)
   widgetRoute(app)

@@ -1,0 +1,197 @@
+// Community reports at scale: fills a workspace with BENCH_PROFILES profiles (default
+// 1,000,000) and BENCH_EVENTS events (default 10,000,000) of the shape `nudge demo`
+// produces, then times every report of docs/community.md. The bulk is written by
+// set-based SQL straight into the tables the processor fills (events, counters, stages,
+// stage history, scores, badges), not through ingest: this measures the reports.
+// Usage: npm run bench:community  (BENCH_DATABASE_URL, default local PostgreSQL)
+
+import { DEFAULT_SCORE_CONFIG } from '../src/domain/community/score-config.ts'
+import { compileStages } from '../src/domain/community/stage-config.ts'
+import { DEFAULT_STAGE_CONFIG } from '../src/domain/community/stage-defaults.ts'
+import { durationMs } from '../src/domain/conditions/duration.ts'
+import {
+  activeVsInactive,
+  badgeReport,
+  stageConversion,
+  stageDistribution,
+  stuckList,
+  stuckMembers,
+  topByContent,
+  topByScore,
+  weeklyCohorts,
+} from '../src/store/community-reports.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { fromPg } from '../src/store/pg.ts'
+
+const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const profiles = Number(process.env.BENCH_PROFILES ?? 1_000_000)
+const events = Number(process.env.BENCH_EVENTS ?? 10_000_000)
+const schema = `bench_community_${Date.now()}`
+const WS = 'default'
+const DAY = 86_400_000
+const now = new Date(Math.floor(Date.now() / DAY) * DAY)
+const stages = compileStages(DEFAULT_STAGE_CONFIG)
+const halfLifeMs = durationMs(DEFAULT_SCORE_CONFIG.half_life)
+
+// Event mix per 100 events, as in the demo community: mostly reading and reacting.
+const MIX: Array<[string, number]> = [
+  ['Page Viewed', 45],
+  ['Post Liked', 15],
+  ['Post Created', 15],
+  ['Topic Created', 5],
+  ['Post Flagged', 4],
+  ['Event Attended', 4],
+  ['Signed Up', 3],
+  ['Newsletter Subscribed', 3],
+  ['Webinar Registered', 2],
+  ['Member Invited', 2],
+  ['Content Published', 1],
+  ['Event Organized', 1],
+]
+const activity = Object.entries(DEFAULT_SCORE_CONFIG.points)
+  .filter(([, p]) => p > 0)
+  .map(([e]) => e)
+const names = MIX.flatMap(([n, w]) => Array.from({ length: w }, () => n))
+
+const admin = await fromPg(url, { max: 1 })
+await admin.exec(`CREATE SCHEMA ${schema}`)
+const db = await fromPg(url, { schema, max: 4 })
+
+async function step(label: string, sql: string, params: unknown[] = []) {
+  const t = performance.now()
+  await db.query(sql, params)
+  console.log(`  fill: ${label} in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+}
+
+try {
+  await migrate(db)
+  const started = performance.now()
+  console.log(`community bench: ${profiles} profiles, ${events} events, now = ${now.toISOString()}`)
+  await step(
+    'members',
+    `CREATE UNLOGGED TABLE bench_members AS
+     SELECT g, lpad(to_hex(g), 32, '0')::uuid AS profile_id,
+       CASE WHEN r < 0.40 THEN 0 WHEN r < 0.65 THEN 1 WHEN r < 0.85 THEN 2 WHEN r < 0.95 THEN 3 WHEN r < 0.99 THEN 4 ELSE 5 END AS k,
+       $2::timestamptz - (random() * 180) * interval '1 day' AS start_at
+     FROM (SELECT g, random() AS r FROM generate_series(1, $1) g) x`,
+    [profiles, now.toISOString()],
+  )
+  await step(
+    'profiles',
+    `INSERT INTO profiles (workspace_id, profile_id, user_id, traits, first_seen_at, last_seen_at, created_at, updated_at)
+     SELECT $1, profile_id, 'u' || g, jsonb_build_object('email', 'u' || g || '@example.com'), start_at, $2, start_at, $2
+     FROM bench_members`,
+    [WS, now.toISOString()],
+  )
+  const chunk = 1_000_000
+  for (let lo = 1; lo <= events; lo += chunk) {
+    const hi = Math.min(events, lo + chunk - 1)
+    await step(
+      `events ${lo}..${hi}`,
+      `INSERT INTO events (workspace_id, message_id, type, name, user_id, partition, timestamp, received_at, payload, profile_id, processed_at)
+       SELECT $1, 'b' || e, 'track', n, 'u' || p, p % 64, ts, ts,
+         jsonb_build_object('type', 'track', 'event', n, 'userId', 'u' || p), lpad(to_hex(p), 32, '0')::uuid, ts
+       FROM (SELECT e, 1 + (e * 7919) % $4 AS p, ($5::text[])[1 + (e * 104729) % 100] AS n,
+               $6::timestamptz - (random() * 180) * interval '1 day' AS ts
+             FROM generate_series($2::bigint, $3::bigint) e) x`,
+      [WS, lo, hi, profiles, names, now.toISOString()],
+    )
+  }
+  await step(
+    'counters',
+    `INSERT INTO profile_event_counters (workspace_id, profile_id, event, count, first_at, last_at)
+     SELECT workspace_id, profile_id, name, count(*), min(timestamp), max(timestamp) FROM events GROUP BY 1, 2, 3`,
+  )
+  // Each member climbed one stage at a time from start_at to now: k + 1 history rows.
+  await step(
+    'stage history',
+    `INSERT INTO profile_stage_history (workspace_id, profile_id, stage, previous_stage, direction, entered_at, time_in_previous_ms)
+     SELECT $1, m.profile_id, ($2::text[])[j + 1], CASE WHEN j > 0 THEN ($2::text[])[j] END, 'up',
+       m.start_at + j * ($3::timestamptz - m.start_at) / (m.k + 1),
+       CASE WHEN j > 0 THEN (extract(epoch FROM ($3::timestamptz - m.start_at)) * 1000 / (m.k + 1))::bigint END
+     FROM bench_members m, generate_series(0, m.k) j ORDER BY m.profile_id, j`,
+    [WS, stages.ids, now.toISOString()],
+  )
+  await step(
+    'stages',
+    `INSERT INTO profile_stages (workspace_id, profile_id, stage, entered_at)
+     SELECT $1, profile_id, ($2::text[])[k + 1], start_at + k * ($3::timestamptz - start_at) / (k + 1) FROM bench_members`,
+    [WS, stages.ids, now.toISOString()],
+  )
+  await step(
+    'scores',
+    `INSERT INTO profile_scores (workspace_id, profile_id, value, at, rank_key)
+     SELECT $1, profile_id, v, at, ln(v) / ln(2) + extract(epoch FROM at) * 1000 / $3
+     FROM (SELECT profile_id, 1 + power(random(), 3) * 300 AS v, $2::timestamptz - random() * 10 * interval '1 day' AS at
+           FROM bench_members WHERE k >= 2) s`,
+    [WS, now.toISOString(), halfLifeMs],
+  )
+  // What the community hook records for events worth points: active weeks, last activity.
+  await step(
+    'activity weeks',
+    `INSERT INTO profile_activity_weeks (workspace_id, profile_id, week)
+     SELECT DISTINCT workspace_id, profile_id, (date_trunc('week', timestamp AT TIME ZONE 'UTC'))::date
+     FROM events WHERE name = ANY($1::text[])`,
+    [activity],
+  )
+  await step(
+    'last activity',
+    `UPDATE profile_scores s SET last_active_at = c.last_at
+     FROM (SELECT profile_id, max(last_at) AS last_at FROM profile_event_counters
+           WHERE workspace_id = $1 AND event = ANY($2::text[]) GROUP BY profile_id) c
+     WHERE s.workspace_id = $1 AND s.profile_id = c.profile_id`,
+    [WS, activity],
+  )
+  await step(
+    'badges',
+    `INSERT INTO profile_badges (workspace_id, profile_id, badge, count, first_awarded_at, last_awarded_at)
+     SELECT $1, m.profile_id, b.badge, 1, m.start_at, m.start_at
+     FROM bench_members m CROSS JOIN (VALUES ('first_post', 0.8), ('regular', 0.3), ('helper', 0.1)) AS b(badge, p)
+     WHERE m.k >= 2 AND random() < b.p`,
+    [WS],
+  )
+  await db.exec('DROP TABLE bench_members')
+  await db.exec('VACUUM ANALYZE')
+  console.log(`  fill: total ${((performance.now() - started) / 1000).toFixed(0)} s`)
+
+  const reports: Array<[string, () => Promise<unknown>]> = [
+    ['stages now', () => stageDistribution(db, WS, stages)],
+    ['stages 30 days ago', () => stageDistribution(db, WS, stages, new Date(now.getTime() - 30 * DAY))],
+    ['conversion, 90 days', () => stageConversion(db, WS, stages, new Date(now.getTime() - 90 * DAY), now)],
+    ['stuck per stage', () => stuckMembers(db, WS, stages, now)],
+    ['stuck list (member, 50)', () => stuckList(db, WS, 'member', stages.stuckAfterMs[2] ?? 0, now, 50)],
+    ['active vs inactive, 30 days', () => activeVsInactive(db, WS, stages, 'member', now, 30 * DAY)],
+    ['top 20 by score', () => topByScore(db, WS, now, halfLifeMs, 20)],
+    [
+      'top 20 by content',
+      () => topByContent(db, WS, ['Topic Created', 'Post Created', 'Content Published'], 20),
+    ],
+    [
+      'weekly cohorts, 8 weeks',
+      () => weeklyCohorts(db, WS, 'member', new Date(now.getTime() - 56 * DAY), now, 8),
+    ],
+    ['badges', () => badgeReport(db, WS)],
+  ]
+  let worst = 0
+  for (const [label, run] of reports) {
+    const times: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now()
+      await run()
+      times.push(performance.now() - t)
+    }
+    worst = Math.max(worst, ...times)
+    console.log(
+      `  report: ${label.padEnd(28)} first ${times[0]!.toFixed(0)} ms, best ${Math.min(...times).toFixed(0)} ms, worst ${Math.max(...times).toFixed(0)} ms`,
+    )
+  }
+  console.log(
+    `community reports: slowest run ${worst.toFixed(0)} ms (budget 2000 ms) ${worst < 2000 ? 'OK' : 'OVER'}`,
+  )
+} finally {
+  await db.close()
+  // BENCH_KEEP=1 leaves the filled schema behind, to look at query plans.
+  if (process.env.BENCH_KEEP) console.log(`kept schema ${schema}`)
+  else await admin.exec(`DROP SCHEMA ${schema} CASCADE`)
+  await admin.close()
+}

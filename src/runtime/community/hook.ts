@@ -1,0 +1,57 @@
+// The community model at run time, as a processor hook: each event updates the member's
+// score, stage and badges in the batch transaction, and the resulting `Score Crossed`,
+// `Stage Entered` and `Badge Awarded` events are appended to the log for journeys.
+import type { Logger } from '../../log.ts'
+import { eventFactsOf } from '../../store/profile-facts.ts'
+import type { HookContext, ProcessorHook } from '../hooks.ts'
+import { type EmitCommunity, evaluateMember } from './member.ts'
+import { loadSettings } from './settings.ts'
+
+export const COMMUNITY_HOOK = 'community'
+
+/**
+ * How many community events may follow one another from a single outside event. Stages
+ * and score crossings end by themselves; badge rules on community events could chain
+ * (a badge for any badge...), so past this depth the state is updated but nothing more
+ * is emitted.
+ */
+export const MAX_CHAIN = 8
+
+/** How many community events caused this one: follow-up messageIds nest their cause's. */
+export function chainDepth(messageId: string): number {
+  return messageId.split(`nudge:${COMMUNITY_HOOK}:`).length - 1
+}
+
+export function makeCommunityHook(log: Logger): ProcessorHook {
+  return {
+    name: COMMUNITY_HOOK,
+    async onEvent(ctx: HookContext) {
+      const { tx, event } = ctx
+      const ws = event.workspaceId
+      const settings = await loadSettings(tx, ws)
+      const depth = chainDepth(event.messageId)
+      const emit: EmitCommunity = async (e, key) => {
+        if (depth >= MAX_CHAIN) {
+          log.warn({ event: e.name, cause: event.messageId }, 'community event chain too long; not emitted')
+          return
+        }
+        await ctx.emit({ event: e.name, properties: e.properties, key })
+      }
+      const props = (event.payload['properties'] ?? {}) as Record<string, unknown>
+      await evaluateMember(
+        tx,
+        settings,
+        {
+          workspaceId: ws,
+          profileId: ctx.profile.profileId,
+          now: ctx.now,
+          event: { ...eventFactsOf(event), messageId: event.messageId },
+          traits: ctx.profile.traits,
+          announcedBadge:
+            event.name === 'Badge Awarded' && typeof props['badge'] === 'string' ? props['badge'] : null,
+        },
+        emit,
+      )
+    },
+  }
+}

@@ -1,0 +1,44 @@
+// A workspace's community configuration, compiled for the pure functions. What is stored
+// was validated when it was accepted; a column left null means the defaults.
+import type { BadgeRule } from '../../domain/community/badge-rules.ts'
+import {
+  type CompiledScore,
+  compileScore,
+  DEFAULT_SCORE_CONFIG,
+  type ScoreConfig,
+} from '../../domain/community/score-config.ts'
+import { type CompiledStages, compileStages, type StageConfig } from '../../domain/community/stage-config.ts'
+import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
+import { loadCommunitySettings } from '../../store/community-settings.ts'
+import type { Queryable } from '../../store/db.ts'
+
+export interface CommunitySettings {
+  readonly stageConfig: StageConfig
+  readonly scoreConfig: ScoreConfig
+  readonly stages: CompiledStages
+  readonly score: CompiledScore
+  readonly badges: readonly BadgeRule[]
+}
+
+export function compileSettings(
+  stageConfig: StageConfig,
+  scoreConfig: ScoreConfig,
+  badges: readonly BadgeRule[],
+): CommunitySettings {
+  return {
+    stageConfig,
+    scoreConfig,
+    stages: compileStages(stageConfig),
+    score: compileScore(scoreConfig),
+    badges,
+  }
+}
+
+export async function loadSettings(q: Queryable, ws: string): Promise<CommunitySettings> {
+  const s = await loadCommunitySettings(q, ws)
+  return compileSettings(
+    (s.stages as StageConfig | null) ?? DEFAULT_STAGE_CONFIG,
+    (s.score as ScoreConfig | null) ?? DEFAULT_SCORE_CONFIG,
+    (s.badges as BadgeRule[] | null) ?? [],
+  )
+}
