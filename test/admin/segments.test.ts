@@ -147,6 +147,6 @@ describeEachDriver('admin API: segments', (driver) => {
     expect((await call('GET', '/api/v1/segments/pro')).status).toBe(404)
     expect((await call('GET', '/api/v1/segments/pro/members')).status).toBe(404)
     expect(await db.query(`SELECT segment_id FROM segment_members`)).toEqual([])
-    expect(await db.query(`SELECT timer_id FROM timers`)).toEqual([])
+    expect(await db.query(`SELECT timer_id FROM timers WHERE kind LIKE 'segment%'`)).toEqual([])
   })
 })

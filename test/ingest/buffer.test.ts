@@ -112,8 +112,12 @@ describeEachDriver('ingest group commit', (driver) => {
     const woken = new Promise<void>((resolve) => {
       woke = resolve
     })
+    // The channel is database-wide: on a shared server another suite's commit may wake us
+    // too, before ours is committed. Only a wake-up that sees n1 counts; without our NOTIFY
+    // after the commit the test waits in vain and fails.
     const unlisten = await db.listen(EVENTS_CHANNEL, () => {
       void stored(db).then((ids) => {
+        if (!ids.includes('n1')) return
         seen ??= ids
         woke()
       })

@@ -121,7 +121,8 @@ describeEachDriver('segments at run time', (driver) => {
     // Renewed: a new date moves the timer; nothing is left for ann once it passes.
     await world.identify('ann', { renewal_at: '2027-03-20T00:00:00Z' })
     const timers = await world.db.query<{ user_id: string; fire_at: Date }>(
-      `SELECT p.user_id, t.fire_at FROM timers t JOIN profiles p USING (workspace_id, profile_id) ORDER BY p.user_id`,
+      `SELECT p.user_id, t.fire_at FROM timers t JOIN profiles p USING (workspace_id, profile_id)
+       WHERE t.kind = 'segment_recheck' ORDER BY p.user_id`,
     )
     expect(timers.map((t) => `${t.user_id} ${t.fire_at.toISOString()}`)).toEqual([
       'ann 2027-03-13T00:00:00.000Z',

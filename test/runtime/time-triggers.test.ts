@@ -30,9 +30,10 @@ const weekly = {
   steps: [{ id: 'digest', type: 'send', channel: 'email', template: 'weekly-digest' }],
 }
 
+/** The journeys' timers (the community model keeps timers of its own for stuck members). */
 async function timers(world: World) {
   return world.db.query<{ kind: string; fire_at: Date }>(
-    'SELECT kind, fire_at FROM timers ORDER BY fire_at, kind',
+    "SELECT kind, fire_at FROM timers WHERE kind LIKE 'journey%' ORDER BY fire_at, kind",
   )
 }
 
