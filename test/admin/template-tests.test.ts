@@ -123,6 +123,26 @@ describeEachDriver('admin API: template preview and test sends', (driver) => {
     expect(anonymous.body.problems[0].variable).toBe('profile.traits.first_name')
   })
 
+  it('previews a template document not stored yet: an unknown filter is a problem of its part', async () => {
+    const res = await call('POST', '/api/v1/templates/preview', {
+      profile: 'ann',
+      template: {
+        channel: 'email',
+        subject: 'Hi {{ profile.traits.first_name | shout }}',
+        text: 'Hello {{ profile.traits.first_name }}',
+      },
+    })
+    expect(res.status).toBe(200)
+    expect(res.body.parts).toEqual({ text: 'Hello Ann' })
+    expect(res.body.problems).toHaveLength(1)
+    expect(res.body.problems[0]).toMatchObject({ part: 'subject', message: expect.stringContaining('shout') })
+    const incomplete = await call('POST', '/api/v1/templates/preview', {
+      template: { channel: 'email', text: 'x' },
+    })
+    expect(incomplete.status).toBe(400)
+    expect(incomplete.body.error.issues[0]).toMatchObject({ path: 'body.template.subject' })
+  })
+
   it('answers 404 with what to do for an unknown template, profile or journey', async () => {
     const template = await call('POST', '/api/v1/templates/nope/preview', {})
     expect(template.status).toBe(404)
@@ -205,6 +225,24 @@ describeEachDriver('admin API: template preview and test sends', (driver) => {
       channel: 'sms',
     })
     expect(sms.status).toBe(400)
+    expect(
+      (
+        await call('PUT', '/api/v1/templates/code', {
+          channel: 'sms',
+          category: 'transactional',
+          text: 'Code 1234',
+        })
+      ).status,
+    ).toBe(200)
+    const unconfigured = await call('POST', '/api/v1/templates/code/send-test', { to: '+33612345678' })
+    expect(unconfigured.body.result).toEqual({
+      ok: false,
+      kind: 'misconfigured',
+      reason: 'the sms channel is not configured for this workspace (PUT /api/v1/channels/sms)',
+    })
+    expect((await testLog()).filter((m) => m.template === 'code')).toMatchObject([
+      { status: 'failed', category: 'test' },
+    ])
     expect(sms.body.error.issues[0]).toMatchObject({
       path: 'body.channel',
       message: expect.stringContaining('email'),

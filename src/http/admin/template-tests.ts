@@ -5,19 +5,21 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { openChannel } from '../../channels/registry.ts'
-import { CHANNEL_NAMES, type OutgoingMessage, type Recipient, type SendResult } from '../../channels/types.ts'
+import { CHANNEL_NAMES, type Recipient } from '../../channels/types.ts'
 import { systemClock } from '../../domain/clock.ts'
 import { NudgeError } from '../../domain/errors.ts'
-import { TEMPLATE_NAME } from '../../domain/templates/parse.ts'
-import type { TemplateError } from '../../domain/templates/types.ts'
+import { TEMPLATE_NAME, templateSchema } from '../../domain/templates/parse.ts'
+import type { CompiledTemplate } from '../../domain/templates/render.ts'
+import type { TemplateDefinition, TemplateError } from '../../domain/templates/types.ts'
 import { makeTemplateCache, recipientOf } from '../../runtime/dispatch/compose.ts'
 import {
+  compileEachPart,
   markAsTest,
   type PreviewInput,
   previewMessage,
   sampleProfile,
 } from '../../runtime/dispatch/preview.ts'
+import { sendOnce } from '../../runtime/dispatch/send-once.ts'
 import { loadWorkspaces } from '../../runtime/dispatch/workspace.ts'
 import type { Queryable } from '../../store/db.ts'
 import { inAppInbox } from '../../store/in-app.ts'
@@ -49,6 +51,12 @@ const Context = {
 }
 
 const PreviewBody = z.object(Context)
+const InlinePreviewBody = z.object({
+  template: z
+    .record(z.string(), z.unknown())
+    .describe('a template file as JSON: channel, subject, text, html, url, …'),
+  ...Context,
+})
 const SendTestBody = z.object({
   to: z
     .string()
@@ -125,27 +133,15 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
     return profile
   }
 
-  /** Everything a preview needs, loaded; 404 for an unknown template, profile or journey. */
-  async function load(
+  /** The workspace, the profile and the journey a preview names; 404 for an unknown one. */
+  async function loadContext(
     ws: string,
-    name: string,
     body: z.output<typeof PreviewBody>,
+    templates: string[],
     profile?: RecipientProfile,
   ) {
-    const workspaces = await loadWorkspaces(deps.db, new Map([[ws, new Set([name])]]))
-    const w = workspaces.get(ws)
-    if (!w) throw new NudgeError('NUDGE_ERR_NOT_FOUND', `The workspace "${ws}" has no link secret yet`)
-    const stored = w.templates.get(name)
-    if (!stored)
-      throw new NudgeError(
-        'NUDGE_ERR_NOT_FOUND',
-        `No template is named "${name}"; create it with PUT /api/v1/templates/${name} or "nudge apply"`,
-      )
-    const compiled = compile(ws, name, stored)
-    if (!compiled.ok)
-      throw new NudgeError('NUDGE_ERR_TEMPLATE_INVALID', undefined, [
-        { path: 'template', message: compiled.reason },
-      ])
+    const w = (await loadWorkspaces(deps.db, new Map([[ws, new Set(templates)]]))).get(ws)
+    if (!w) throw new NudgeError('NUDGE_ERR_NOT_FOUND', `The workspace "${ws}" does not exist`)
     const who =
       profile ?? (body.profile ? await profileOf(deps.db, ws, body.profile, 'body.profile') : undefined)
     let journey: { id: string; name: string } | undefined
@@ -157,7 +153,52 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
         ])
       journey = { id: j.journeyId, name: j.name }
     }
+    return { w, who, journey }
+  }
+
+  /** Everything a preview of a stored template needs, loaded; 404 for an unknown template. */
+  async function load(
+    ws: string,
+    name: string,
+    body: z.output<typeof PreviewBody>,
+    profile?: RecipientProfile,
+  ) {
+    const { w, who, journey } = await loadContext(ws, body, [name], profile)
+    const stored = w.templates.get(name)
+    if (!stored)
+      throw new NudgeError(
+        'NUDGE_ERR_NOT_FOUND',
+        `No template is named "${name}"; create it with PUT /api/v1/templates/${name} or "nudge apply"`,
+      )
+    const compiled = compile(ws, name, stored)
+    if (!compiled.ok)
+      throw new NudgeError('NUDGE_ERR_TEMPLATE_INVALID', undefined, [
+        { path: 'template', message: compiled.reason },
+      ])
     return { w, compiled: compiled.template, who, journey }
+  }
+
+  function previewAnswer(
+    compiled: CompiledTemplate,
+    who: RecipientProfile | undefined,
+    input: Omit<PreviewInput, 'messageId' | 'template' | 'profile' | 'to'>,
+    problems: readonly TemplateError[] = [],
+  ): z.input<typeof PreviewSchema> {
+    const profile = who ?? sampleProfile()
+    const preview = previewMessage({
+      ...input,
+      messageId: `preview:${randomUUID()}`,
+      template: compiled,
+      profile,
+      to: recipientOf(profile, undefined),
+    })
+    return {
+      template: compiled.definition.name,
+      channel: compiled.definition.channel,
+      profile: who ? { id: who.profileId, userId: who.userId } : null,
+      parts: preview.ok ? { ...preview.message.content } : preview.parts,
+      problems: [...problems, ...preview.problems].map(problemJson),
+    }
   }
 
   route(
@@ -179,28 +220,59 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
       errors: [400, 404],
     },
     async ({ params, body, req }) => {
-      const ws = workspaceOf(req)
-      const { w, compiled, who, journey } = await load(ws, params.name, body)
-      const profile = who ?? sampleProfile()
-      const now = clock.now()
-      const preview = previewMessage({
-        messageId: `preview:${randomUUID()}`,
-        template: compiled,
-        profile,
-        to: recipientOf(profile, undefined),
+      const { w, compiled, who, journey } = await load(workspaceOf(req), params.name, body)
+      return previewAnswer(compiled, who, {
         ...(body.event ? { event: body.event } : {}),
         ...(journey ? { journey } : {}),
         workspace: { id: w.id, name: w.name },
         links: { baseUrl, secret: w.secret },
-        now,
+        now: clock.now(),
       })
-      return {
-        template: params.name,
-        channel: compiled.definition.channel,
-        profile: who ? { id: who.profileId, userId: who.userId } : null,
-        parts: preview.ok ? { ...preview.message.content } : preview.parts,
-        problems: preview.problems.map(problemJson),
-      }
+    },
+  )
+
+  route(
+    app,
+    {
+      method: 'POST',
+      path: '/api/v1/templates/preview',
+      operationId: 'previewTemplateDocument',
+      summary: 'Render a template document that is not stored, for a profile and a sample event',
+      description:
+        'As the preview of a stored template, for the template in `template` (a template file as JSON; ' +
+        '`name` defaults to "preview"). A part with a Liquid syntax error or an unknown filter is listed in ' +
+        '`problems` and the other parts still render; a document missing fields is 400 with every issue.',
+      tags,
+      security: 'adminKey',
+      body: InlinePreviewBody,
+      response: PreviewSchema,
+      errors: [400, 404],
+    },
+    async ({ body, req }) => {
+      const parsed = templateSchema.safeParse({ name: 'preview', ...body.template })
+      if (!parsed.success)
+        throw new NudgeError(
+          'NUDGE_ERR_TEMPLATE_INVALID',
+          undefined,
+          parsed.error.issues.map((i) => ({
+            path: ['body', 'template', ...i.path.map(String)].join('.'),
+            message: i.message,
+          })),
+        )
+      const { template, problems } = compileEachPart(parsed.data as TemplateDefinition)
+      const { w, who, journey } = await loadContext(workspaceOf(req), body, [])
+      return previewAnswer(
+        template,
+        who,
+        {
+          ...(body.event ? { event: body.event } : {}),
+          ...(journey ? { journey } : {}),
+          workspace: { id: w.id, name: w.name },
+          links: { baseUrl, secret: w.secret },
+          now: clock.now(),
+        },
+        problems,
+      )
     },
   )
 
@@ -261,7 +333,16 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
           problems: preview.problems.map(problemJson),
         }
       const message = { ...preview.message, content: markAsTest(preview.message.content) }
-      const result = await sendNow(channel, w.channelConfigs.get(channel), message)
+      const result = await sendOnce(
+        {
+          channel,
+          config: w.channelConfigs.get(channel) ?? deps.channelDefaults?.[channel],
+          clock,
+          ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+          inAppInbox: inAppInbox(deps.db),
+        },
+        message,
+      )
       await logTestSend(deps.db, {
         workspaceId: ws,
         profileId: profile.profileId,
@@ -284,42 +365,4 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
       }
     },
   )
-
-  /** Opens the workspace's channel (else the server default) for this one message. */
-  async function sendNow(
-    channel: (typeof CHANNEL_NAMES)[number],
-    stored: unknown,
-    message: OutgoingMessage,
-  ): Promise<SendResult> {
-    const raw = stored ?? deps.channelDefaults?.[channel]
-    if (raw === undefined)
-      return {
-        ok: false,
-        kind: 'misconfigured',
-        reason: `the ${channel} channel is not configured for this workspace (PUT /api/v1/channels/${channel})`,
-      }
-    const mailbox = channel === 'email' && !(raw as { url?: unknown }).url
-    if (mailbox && !deps.dataDir)
-      return {
-        ok: false,
-        kind: 'misconfigured',
-        reason: 'this server has no local mailbox; set NUDGE_SMTP_URL',
-      }
-    const opened = openChannel(channel, raw, {
-      clock,
-      dataDir: deps.dataDir ?? '',
-      inAppInbox: inAppInbox(deps.db),
-    })
-    if (!opened.ok)
-      return {
-        ok: false,
-        kind: 'misconfigured',
-        reason: `the ${channel} channel config is invalid: ${opened.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      }
-    try {
-      return await opened.channel.send(message, { signal: AbortSignal.timeout(30_000) })
-    } finally {
-      await opened.channel.close()
-    }
-  }
 }

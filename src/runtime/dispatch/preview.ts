@@ -3,8 +3,13 @@
 // send stops at the first problem; a preview renders each part on its own and lists them all.
 import type { LinkSettings } from '../../channels/prepare.ts'
 import type { MessageContent, OutgoingMessage, Recipient } from '../../channels/types.ts'
-import type { CompiledTemplate } from '../../domain/templates/render.ts'
-import type { PartName, TemplateError } from '../../domain/templates/types.ts'
+import { type CompiledTemplate, compileTemplate } from '../../domain/templates/render.ts'
+import {
+  PART_NAMES,
+  type PartName,
+  type TemplateDefinition,
+  type TemplateError,
+} from '../../domain/templates/types.ts'
 import type { QueuedMessage } from '../../store/messages.ts'
 import type { RecipientProfile } from '../../store/profiles/recipient.ts'
 import { composeMessage } from './compose.ts'
@@ -95,6 +100,26 @@ export function previewMessage(input: PreviewInput): PreviewResult {
     }
   }
   return { ok: false, parts, problems }
+}
+
+/**
+ * A template being written (not stored yet) compiled part by part: an unknown filter or a
+ * syntax error in one part is a problem of that part, and the other parts still preview.
+ */
+export function compileEachPart(definition: TemplateDefinition): {
+  readonly template: CompiledTemplate
+  readonly problems: readonly TemplateError[]
+} {
+  const parts: CompiledTemplate['parts'] = {}
+  const problems: TemplateError[] = []
+  const others = Object.fromEntries(PART_NAMES.map((p) => [p, undefined]))
+  for (const part of PART_NAMES) {
+    if (definition[part] === undefined) continue
+    const one = compileTemplate({ ...definition, ...others, [part]: definition[part] } as TemplateDefinition)
+    if (one.ok) Object.assign(parts, one.template.parts)
+    else problems.push(one.error)
+  }
+  return { template: { definition, parts }, problems }
 }
 
 /** A test send says so where the member looks first: the subject, else the start of the text. */
