@@ -42,6 +42,16 @@ const commands: Record<string, Command> = {
     describe: 'why <profile> [--journey j] [--template t]: the journeys of a person, in sentences',
     run: async (a) => (await import('./commands/why.ts')).why(a),
   },
+  preview: {
+    describe:
+      'preview <template> [--profile p] [--event json]: the message as it would be sent, and its problems',
+    run: async (a) => (await import('./commands/send-test.ts')).preview(a),
+  },
+  'send-test': {
+    describe:
+      'send-test <template> --to <email|phone|profile> [--profile p] [--event json]: send one test now',
+    run: async (a) => (await import('./commands/send-test.ts')).sendTest(a),
+  },
   export: {
     describe: 'export profiles|events [--format ndjson|csv] [--out file]',
     run: async (a) => (await import('./commands/export.ts')).exportData(a),

@@ -27,6 +27,8 @@ export interface AppDeps {
   readonly dataDir?: string
   /** Server-wide channel settings (see AdminDeps). */
   readonly channelDefaults?: Readonly<Record<string, unknown>>
+  /** Public URL of this Nudge: links in template previews and test sends. */
+  readonly publicUrl?: string
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -73,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock: deps.clock ?? systemClock,
     ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
     ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
   })
   await app.register(ingestPlugin, {
     keys,

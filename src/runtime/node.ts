@@ -67,6 +67,7 @@ export async function startNode(config: Config, log: Logger, opts: NodeOptions =
       log,
       dataDir: config.NUDGE_DATA_DIR,
       channelDefaults: channelDefaults(sendingEnv),
+      publicUrl: config.NUDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
       ...(workers ? { isReady: () => workers.isHealthy() } : {}),
     })
   }

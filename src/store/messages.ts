@@ -291,3 +291,44 @@ export async function nextMessageAt(db: Queryable): Promise<Date | null> {
   )
   return rows[0]?.not_before ?? null
 }
+
+export interface TestSend {
+  readonly workspaceId: string
+  readonly profileId: string
+  readonly messageId: string
+  readonly channel: string
+  readonly template: string
+  readonly at: Date
+  readonly ok: boolean
+  readonly reason: string
+  readonly providerId?: string
+  readonly error?: string
+  /** The address it went to and the sample event, for whoever reads the log later. */
+  readonly payload: Readonly<Record<string, unknown>>
+}
+
+/**
+ * Logs a test send as already settled, in category `test`: no journey, never decided by the
+ * guards (decided_at stays null, so frequency caps and dedupe never count it) and never queued.
+ */
+export async function logTestSend(db: Queryable, t: TestSend): Promise<void> {
+  await db.query(
+    `INSERT INTO messages (workspace_id, profile_id, message_id, channel, template, status, payload, not_before,
+                           attempts, last_error, created_at, updated_at, sent_at, category, reason, provider_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $8, $8, $10, 'test', $11, $12)`,
+    [
+      t.workspaceId,
+      t.profileId,
+      t.messageId,
+      t.channel,
+      t.template,
+      t.ok ? 'sent' : 'failed',
+      JSON.stringify({ ...t.payload, test: true }),
+      t.at.toISOString(),
+      t.error ?? null,
+      t.ok ? t.at.toISOString() : null,
+      t.reason,
+      t.providerId ?? null,
+    ],
+  )
+}

@@ -259,6 +259,9 @@ describeEachDriver('admin API: journeys and templates', (driver) => {
       'POST /api/v1/journeys/{id}/pause',
       'POST /api/v1/journeys/{id}/publish',
       'POST /api/v1/journeys/{id}/resume',
+      'POST /api/v1/templates/preview',
+      'POST /api/v1/templates/{name}/preview',
+      'POST /api/v1/templates/{name}/send-test',
       'PUT /api/v1/templates/{name}',
     ])
   })

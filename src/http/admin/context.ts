@@ -12,6 +12,8 @@ export interface AdminDeps {
   readonly dataDir?: string
   /** Server-wide channel settings (email from NUDGE_SMTP_URL), shown when a workspace saved none. */
   readonly channelDefaults?: Readonly<Record<string, unknown>>
+  /** Public URL of this Nudge (NUDGE_PUBLIC_URL): links in previews and test sends point under it. */
+  readonly publicUrl?: string
   /** The time routes record (segment updates, manual moves, revocations, reports' "now"); the system clock unless told. */
   readonly clock?: Clock
 }

@@ -13,6 +13,7 @@ import { profileRoutes } from './profiles.ts'
 import { reportRoutes } from './reports.ts'
 import { runRoutes } from './runs.ts'
 import { segmentRoutes } from './segments.ts'
+import { templateTestRoutes } from './template-tests.ts'
 import { templateRoutes } from './templates.ts'
 
 async function authenticate(keys: KeyResolver, req: FastifyRequest): Promise<void> {
@@ -49,6 +50,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     keyRoutes(api, deps)
     journeyRoutes(api, deps)
     templateRoutes(api, deps)
+    templateTestRoutes(api, deps)
     runRoutes(api, deps)
     channelRoutes(api, deps)
     segmentRoutes(api, deps)

@@ -6,7 +6,7 @@ import type { OutgoingMessage, PushSubscription, Recipient } from '../../channel
 import { CHANNELS, type Channel, type SendRequest } from '../../domain/guards/types.ts'
 import { parseTemplate } from '../../domain/templates/parse.ts'
 import { type CompiledTemplate, compileTemplate } from '../../domain/templates/render.ts'
-import type { TemplateContext, TemplateDefinition } from '../../domain/templates/types.ts'
+import type { TemplateContext, TemplateDefinition, TemplateError } from '../../domain/templates/types.ts'
 import type { QueuedMessage } from '../../store/messages.ts'
 import type { RecipientProfile } from '../../store/profiles/recipient.ts'
 import type { StoredTemplate } from '../../store/workspace-templates.ts'
@@ -113,7 +113,7 @@ export interface ComposeInput {
 
 export type ComposeResult =
   | { readonly ok: true; readonly message: OutgoingMessage }
-  | { readonly ok: false; readonly reason: string }
+  | { readonly ok: false; readonly reason: string; readonly error: TemplateError }
 
 /** Renders the template for this member; the journey step's from / reply-to / plain text win. */
 export function composeMessage(input: ComposeInput): ComposeResult {
@@ -155,7 +155,7 @@ export function composeMessage(input: ComposeInput): ComposeResult {
     now: input.now,
     ...(input.replyAddress ? { replyTo: input.replyAddress } : {}),
   })
-  if (!prepared.ok) return { ok: false, reason: prepared.error.message }
+  if (!prepared.ok) return { ok: false, reason: prepared.error.message, error: prepared.error }
   const out = prepared.message
   if (!out.email) return prepared
   const from = str(m.payload['from'])
