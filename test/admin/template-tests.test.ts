@@ -192,6 +192,18 @@ describeEachDriver('admin API: template preview and test sends', (driver) => {
     expect(mail?.parsed.text).toContain('Hi Ann, you joined the pro plan.')
     expect(mail?.parsed.html).toContain('href="https://photoclub.example/rules"')
     expect(mail?.parsed.html).not.toContain('/o/')
+    // Its one-click unsubscribe is inert: a tester's click changes nothing for Ann.
+    const unsubscribe = /^List-Unsubscribe:\s*<([^>]+)>/im.exec(mail?.raw ?? '')?.[1]
+    expect(unsubscribe).toMatch(/\/u\//)
+    const oneClick = await app.inject({
+      method: 'POST',
+      url: new URL(unsubscribe!).pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    })
+    expect(oneClick.statusCode).toBe(200)
+    expect(oneClick.body).toContain('nothing was changed')
+    expect(await db.query('SELECT topic FROM subscription_preferences')).toEqual([])
 
     expect(
       (await testLog()).map((m) => [m.template, m.status, m.category, m.journey_id, m.decided_at]),

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { CHANNEL_NAMES, type Recipient } from '../../channels/types.ts'
 import { systemClock } from '../../domain/clock.ts'
 import { NudgeError } from '../../domain/errors.ts'
+import { TEST_MESSAGE_PREFIX } from '../../domain/messages/test-send.ts'
 import { TEMPLATE_NAME, templateSchema } from '../../domain/templates/parse.ts'
 import type { CompiledTemplate } from '../../domain/templates/render.ts'
 import type { TemplateDefinition, TemplateError } from '../../domain/templates/types.ts'
@@ -309,7 +310,7 @@ export function templateTestRoutes(app: FastifyInstance, deps: AdminDeps): void 
         channel === 'push' && who ? (await pushSubscriptionsOf(deps.db, ws, who.profileId))[0] : undefined
       const base = recipientOf(profile, push)
       const to: Recipient = address === 'profile' ? base : { ...base, [address]: body.to }
-      const messageId = `test:${randomUUID()}`
+      const messageId = `${TEST_MESSAGE_PREFIX}${randomUUID()}`
       const now = clock.now()
       const input: PreviewInput = {
         messageId,

@@ -4,6 +4,7 @@
 // anything, because mail scanners follow links.
 import type { FastifyInstance } from 'fastify'
 import { linkUrl } from '../../domain/links.ts'
+import { isTestMessage } from '../../domain/messages/test-send.ts'
 import { pageTopics } from '../../domain/preferences.ts'
 import { listPreferences, savePreferences } from '../../store/preferences.ts'
 import { profileIdentity } from '../../store/profile-events.ts'
@@ -52,6 +53,12 @@ export function unsubscribeRoutes(app: FastifyInstance, deps: PublicDeps): void 
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
     const c = await context(req.params.token)
     if (!c) return reply.status(400).send(INVALID_LINK_PAGE)
+    if (isTestMessage(c.claims.messageId))
+      return page(
+        'This was a test message',
+        '<p>This link came from a test send: nothing was changed. Members who get the real message can unsubscribe with its link.</p>',
+        c.workspaceName,
+      )
     const form = formOf(req.body)
     const all = form.scope === 'all'
     const oneClick = form['List-Unsubscribe'] === 'One-Click' || /List-Unsubscribe/.test(form.raw ?? '')
