@@ -74,6 +74,7 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
     log,
     workerId,
     handlers: { ...segmentTimers, ...journeys.timers },
+    batchHandlers: journeys.batchTimers,
   })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
   const channels = makeChannelPool(
