@@ -69,11 +69,11 @@ export function backoffMs(attempt: number): number {
 export function makeScheduler(opts: SchedulerOptions): Scheduler {
   const { db, clock, log, workerId, handlers } = opts
   const batchHandlers = opts.batchHandlers ?? {}
-  const batchSize = opts.batchSize ?? 500
+  const batchSize = opts.batchSize ?? 1000
   const leaseMs = opts.leaseMs ?? 30_000
-  const concurrency = opts.concurrency ?? (db.isShared ? 8 : 1)
+  const concurrency = opts.concurrency ?? (db.isShared ? 4 : 1)
   const maxSleepMs = opts.maxSleepMs ?? 5_000
-  const chunkSize = opts.chunkSize ?? 50
+  const chunkSize = opts.chunkSize ?? 200
 
   async function recordFailure(timer: ClaimedTimer, err: unknown, now: Date): Promise<void> {
     const attempts = timer.attempts + 1
