@@ -1,8 +1,10 @@
 // Journeys at run time. As a processor hook, each event first moves the profile's runs
 // in flight (waits, goals, exits), then starts new runs of the live journeys it triggers.
 // As a timer handler, a due timer moves its run. Both apply the engine's decisions in the
-// transaction that carries the event or the timer, so nothing happens twice. Date and
-// schedule triggers start runs from timers too (./time-triggers.ts).
+// transaction that carries the event or the timer, so nothing happens twice. Writes are
+// set-based: a processing round's are gathered and written at its end (./round.ts), a
+// chunk of timers is moved in one go (onTimers). Date and schedule triggers start runs
+// from timers too (./time-triggers.ts).
 import { createHash } from 'node:crypto'
 import type { Clock } from '../../domain/clock.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
@@ -26,13 +28,7 @@ import {
   loadProfilesFacts,
   updateProfileTraits,
 } from '../../store/profile-facts.ts'
-import {
-  insertTrace,
-  loadRunsForUpdate,
-  openRuns,
-  pastEntries,
-  type StoredRun,
-} from '../../store/runs.ts'
+import { insertTraces, loadRunsForUpdate, type StoredRun } from '../../store/runs.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
 import type { BatchTimerHandler, TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
@@ -45,6 +41,7 @@ import {
   recordAdvance,
   writeAdvances,
 } from './effects.ts'
+import { makeRounds } from './round.ts'
 import { type EnterAt, makeTimeTriggers } from './time-triggers.ts'
 
 /** Funnel stage order for stage conditions (the simulator uses the same). */
@@ -143,6 +140,7 @@ function directIO(
 
 export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime {
   const { catalog, log } = opts
+  const rounds = makeRounds()
 
   const deps = (profile: ProfileFacts, history: EventHistory): EngineDeps => ({
     evaluate,
@@ -157,7 +155,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     const profileId = ctx.profile.profileId
     const live = await catalog.live(tx, ws)
     await time.onEvent(ctx, live)
-    const runs = await openRuns(tx, ws, profileId)
+    const runs = await rounds.openRuns(tx, ws, profileId)
     if (live.length === 0 && runs.length === 0) return
 
     const facts = await loadProfileFacts(tx, ws, profileId, now)
@@ -203,7 +201,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       )
       if (result.effects.length === 0 && result.trace.length === 0 && result.run.status === stored.run.status)
         continue
-      await applyAdvance(tx, ws, journey, result, now, io)
+      await rounds.apply(tx, ws, journey, result, now, io)
     }
 
     // 2. New entries.
@@ -216,7 +214,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
         ctxFacts,
       )
       if (!triggered) continue
-      await enter(tx, ws, { journey, version }, jEvent, now, { ...profile, traits }, history, io)
+      await enter(tx, ws, { journey, version }, jEvent, now, { ...profile, traits }, history, io, true)
     }
   }
 
@@ -230,12 +228,15 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     profile: ProfileFacts,
     history: EventHistory,
     io: EffectIO,
+    inRound = false,
   ): Promise<void> {
     const { journey, version } = live
-    const past = await pastEntries(tx, ws, profile.profileId, journey.id)
+    const past = await rounds.pastEntries(tx, ws, profile.profileId, journey.id)
     const decision = decideEntry(journey, event, past, now, profile)
     if (!decision.enter) {
-      await insertTrace(tx, ws, profile.profileId, [decision.trace])
+      const trace = { workspaceId: ws, profileId: profile.profileId, entries: [decision.trace] }
+      if (inRound) rounds.trace(tx, trace)
+      else await insertTraces(tx, [trace])
       return
     }
     // A time trigger fired again for the same occurrence (every_time keys by occurrence).
@@ -248,7 +249,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       event,
     }
     const result = advance(journey, null, input, now, deps(profile, history))
-    await applyAdvance(tx, ws, journey, result, now, io)
+    await (inRound ? rounds.apply : applyAdvance)(tx, ws, journey, result, now, io)
   }
 
   const enterAt: EnterAt = async (tx, ws, live, profile, event, now) => {
@@ -325,7 +326,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
   const onTimer: TimerHandler = async (tx, timer, now) => (await onTimers(tx, [timer], now))[0]
 
   return {
-    hook: { name: 'journeys', onEvent },
+    hook: { name: 'journeys', onEvent, flush: rounds.flush },
     timers: { [JOURNEY_TIMER]: onTimer, ...time.timers },
     batchTimers: { [JOURNEY_TIMER]: onTimers },
   }
