@@ -28,10 +28,28 @@ export class EventFailure extends Error {
   }
 }
 
+/** The round's gathered writes (hook flushes, follow-ups) failed: no event is to blame yet. */
+export class FlushFailure extends Error {
+  constructor(cause: unknown) {
+    super(
+      `writing the round's gathered effects failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    )
+    this.name = 'FlushFailure'
+  }
+}
+
 export interface ApplyDeps {
   readonly hooks: readonly ProcessorHook[]
   readonly clock: Clock
   readonly log: Logger
+  /**
+   * false: hooks flush and follow-ups are written after each event, so a write that fails
+   * names its event (the rerun of a round whose gathered writes failed). Default true.
+   */
+  readonly gather?: boolean
 }
 
 export async function applyEvents(
@@ -42,6 +60,9 @@ export async function applyEvents(
 ): Promise<ProcessedEvent[]> {
   const cache = new ProfileCache()
   const done: ProcessedEvent[] = []
+  const gather = deps.gather ?? true
+  // Follow-ups of the round, appended in one statement at its end.
+  const followUps: NewEvent[] = []
   const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
   await prefetchProfiles(tx, inputs, cache)
@@ -110,11 +131,14 @@ export async function applyEvents(
             clock: deps.clock,
             now,
             log: deps.log,
-            emit: (f) => emitFollowUp(tx, event, hook.name, f, now),
+            emit: async (f) => {
+              followUps.push(followUp(event, hook.name, f, now))
+            },
             updateTraits,
           }
           await hook.onEvent(ctx)
         }
+        if (!gather) await flush(tx, deps.hooks, followUps, (name) => (hookName = name))
         hookName = null
       }
       done.push({ workspaceId, seq: event.seq, profileId })
@@ -122,7 +146,27 @@ export async function applyEvents(
       throw new EventFailure(event, hookName, err)
     }
   }
+  try {
+    await flush(tx, deps.hooks, followUps, () => {})
+  } catch (err) {
+    throw new FlushFailure(err)
+  }
   return done
+}
+
+/** Writes what hooks gathered, then the follow-ups (emptying the list). */
+async function flush(
+  tx: Tx,
+  hooks: readonly ProcessorHook[],
+  followUps: NewEvent[],
+  naming: (hook: string | null) => void,
+): Promise<void> {
+  for (const hook of hooks) {
+    naming(hook.name)
+    await hook.flush?.(tx)
+  }
+  naming(null)
+  await insertEvents(tx, followUps.splice(0))
 }
 
 function identityInput(event: PendingEvent): IdentityInput {
@@ -139,14 +183,8 @@ function identityInput(event: PendingEvent): IdentityInput {
  * A follow-up carries the cause's identities, so it lands in the same partition and
  * is processed after its cause, for the same profile.
  */
-async function emitFollowUp(
-  tx: Tx,
-  cause: PendingEvent,
-  hook: string,
-  f: FollowUp,
-  now: Date,
-): Promise<void> {
-  const e: NewEvent = {
+function followUp(cause: PendingEvent, hook: string, f: FollowUp, now: Date): NewEvent {
+  return {
     workspaceId: cause.workspaceId,
     messageId: `nudge:${hook}:${f.key ?? f.event}:${cause.messageId}`,
     type: 'track',
@@ -165,5 +203,4 @@ async function emitFollowUp(
       context: { nudge: { internal: true, hook, causeMessageId: cause.messageId } },
     },
   }
-  await insertEvents(tx, [e])
 }

@@ -69,4 +69,11 @@ export interface ProcessorHook {
   readonly name: string
   /** Throwing fails the event: it is retried with backoff, then dead-lettered. */
   onEvent(ctx: HookContext): Promise<void>
+  /**
+   * Writes what onEvent gathered for the round (multi-row statements), before it commits.
+   * Called once per round; if that fails, the round is run again with flush after each
+   * event, so the event that cannot be written fails alone. A hook that gathers must read
+   * its own gathered writes back where a later event of the round would look for them.
+   */
+  flush?(tx: Tx): Promise<void>
 }

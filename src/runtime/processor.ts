@@ -25,7 +25,7 @@ import {
   recordFailure,
   releasePartitions,
 } from '../store/processing.ts'
-import { applyEvents, EventFailure } from './apply-events.ts'
+import { applyEvents, EventFailure, FlushFailure } from './apply-events.ts'
 import type { ProcessorHook } from './hooks.ts'
 
 export interface ProcessorOptions {
@@ -90,7 +90,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
    * One transaction. `failures` are events that failed in an earlier run of this round:
    * their partition stops just before them and the failure is recorded instead.
    */
-  async function runRound(failures: ReadonlyMap<number, EventFailure>): Promise<Outcome> {
+  async function runRound(failures: ReadonlyMap<number, EventFailure>, gather: boolean): Promise<Outcome> {
     return db.transaction(async (tx) => {
       const now = clock.now()
       const claimed = await claimPartitions(
@@ -109,7 +109,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         const stop = stopAt.get(e.partition)
         return stop === undefined || e.seq < stop
       })
-      const done = await applyEvents(tx, due, now, { hooks, clock, log: plog })
+      const done = await applyEvents(tx, due, now, { hooks, clock, log: plog, gather })
       let more = events.length === batchSize
       for (const seq of stopAt.values()) {
         const event = events.find((e) => e.seq === seq)
@@ -140,12 +140,18 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
   async function round(): Promise<Outcome> {
     const failures = new Map<number, EventFailure>()
     let transient = 0
+    let gather = true
     for (;;) {
       try {
-        return await runRound(failures)
+        return await runRound(failures, gather)
       } catch (err) {
         if (transient < TRANSIENT_RETRIES && isTransient(err)) {
           transient++
+          continue
+        }
+        // The round's gathered writes failed: find the event to blame, writing event by event.
+        if (err instanceof FlushFailure && gather) {
+          gather = false
           continue
         }
         if (err instanceof EventFailure && !failures.has(err.event.seq) && failures.size < MAX_RERUNS) {

@@ -77,6 +77,7 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
     log,
     workerId,
     handlers: { ...communityTimers, ...segmentTimers, ...journeys.timers },
+    batchHandlers: journeys.batchTimers,
   })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }
   const channels = makeChannelPool(

@@ -72,58 +72,81 @@ export async function insertEvents(
   return { inserted: new Set(inserted.map((r) => r.message_id)) }
 }
 
+/** An internal event for a profile; `messageId` must be deterministic for its cause. */
+export interface ProfileEvent {
+  readonly workspaceId: string
+  readonly profileId: string
+  readonly messageId: string
+  readonly event: string
+  readonly properties: Readonly<Record<string, unknown>>
+  readonly at: Date
+}
+
 /**
  * Appends an internal event for a profile (outside the processor: timers, dispatcher,
  * public pages). It carries one of the profile's identities so the processor routes it
- * back to the same profile; `messageId` must be deterministic for its cause.
+ * back to the same profile. False when it was not stored (a duplicate, or a profile
+ * without identities).
  */
 export async function emitProfileEvent(
   db: Queryable,
-  e: {
-    workspaceId: string
-    profileId: string
-    messageId: string
-    event: string
-    properties: Readonly<Record<string, unknown>>
-    at: Date
-  },
+  e: ProfileEvent,
   opts: InsertOptions = {},
 ): Promise<boolean> {
-  const ids = await db.query<{ kind: 'user_id' | 'anonymous_id'; value: string }>(
-    `SELECT kind, value FROM profile_identities WHERE workspace_id = $1 AND profile_id = $2
-     ORDER BY kind = 'user_id' DESC, first_seen_at LIMIT 1`,
-    [e.workspaceId, e.profileId],
+  return (await emitProfileEvents(db, [e], opts)).inserted.size > 0
+}
+
+/** emitProfileEvent for many events: one identity lookup and one insert for all. */
+export async function emitProfileEvents(
+  db: Queryable,
+  events: readonly ProfileEvent[],
+  opts: InsertOptions = {},
+): Promise<InsertResult> {
+  if (events.length === 0) return { inserted: new Set() }
+  const keys = [...new Set(events.map((e) => `${e.workspaceId}\u0000${e.profileId}`))].map((k) => {
+    const [w, p] = k.split('\u0000')
+    return { w, p }
+  })
+  const ids = await db.query<{
+    workspace_id: string
+    profile_id: string
+    kind: 'user_id' | 'anonymous_id'
+    value: string
+  }>(
+    `SELECT DISTINCT ON (i.workspace_id, i.profile_id) i.workspace_id, i.profile_id, i.kind, i.value
+     FROM profile_identities i JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
+       ON i.workspace_id = x.w AND i.profile_id = x.p
+     ORDER BY i.workspace_id, i.profile_id, i.kind = 'user_id' DESC, i.first_seen_at`,
+    [JSON.stringify(keys)],
   )
-  const id = ids[0]
-  if (!id) return false
-  const userId = id.kind === 'user_id' ? id.value : null
-  const anonymousId = id.kind === 'anonymous_id' ? id.value : null
-  const res = await insertEvents(
-    db,
-    [
-      {
-        workspaceId: e.workspaceId,
-        messageId: e.messageId,
+  const identity = new Map(ids.map((r) => [`${r.workspace_id}\u0000${r.profile_id}`, r]))
+  const rows: NewEvent[] = []
+  for (const e of events) {
+    const id = identity.get(`${e.workspaceId}\u0000${e.profileId}`)
+    if (!id) continue
+    const userId = id.kind === 'user_id' ? id.value : null
+    const anonymousId = id.kind === 'anonymous_id' ? id.value : null
+    rows.push({
+      workspaceId: e.workspaceId,
+      messageId: e.messageId,
+      type: 'track',
+      name: e.event,
+      userId,
+      anonymousId,
+      timestamp: e.at,
+      receivedAt: e.at,
+      partition: partitionOf(e.workspaceId, userId, anonymousId),
+      payload: {
         type: 'track',
-        name: e.event,
+        event: e.event,
+        properties: e.properties,
         userId,
         anonymousId,
-        timestamp: e.at,
-        receivedAt: e.at,
-        partition: partitionOf(e.workspaceId, userId, anonymousId),
-        payload: {
-          type: 'track',
-          event: e.event,
-          properties: e.properties,
-          userId,
-          anonymousId,
-          context: { nudge: { internal: true } },
-        },
+        context: { nudge: { internal: true } },
       },
-    ],
-    opts,
-  )
-  return res.inserted.size > 0
+    })
+  }
+  return insertEvents(db, rows, opts)
 }
 
 /** Wakes the processors: for writers that passed `notify: false`, after their commit. */

@@ -20,19 +20,36 @@ export async function openRuns(db: Queryable, workspaceId: string, profileId: st
   return rows.map((r) => ({ run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }))
 }
 
-export async function loadRunForUpdate(
+/** Locks and loads runs in one statement, keyed by `profileId/runId`; missing ones are absent. */
+export async function loadRunsForUpdate(
   db: Queryable,
   workspaceId: string,
-  profileId: string,
-  runId: string,
-): Promise<StoredRun | undefined> {
-  const rows = await db.query<{ state: unknown; journey_id: string; version: number }>(
-    `SELECT state, journey_id, version FROM journey_runs
-     WHERE workspace_id = $1 AND profile_id = $2 AND run_id = $3 FOR UPDATE`,
-    [workspaceId, profileId, runId],
+  keys: ReadonlyArray<{ readonly profileId: string; readonly runId: string }>,
+): Promise<Map<string, StoredRun>> {
+  const out = new Map<string, StoredRun>()
+  if (keys.length === 0) return out
+  const rows = await db.query<{
+    profile_id: string
+    run_id: string
+    state: unknown
+    journey_id: string
+    version: number
+  }>(
+    `SELECT r.profile_id, r.run_id, r.state, r.journey_id, r.version
+     FROM journey_runs r JOIN jsonb_to_recordset($2::jsonb) AS x(p uuid, r text)
+       ON r.profile_id = x.p AND r.run_id = x.r
+     WHERE r.workspace_id = $1
+     ORDER BY r.profile_id, r.run_id
+     FOR UPDATE OF r`,
+    [workspaceId, JSON.stringify(keys.map((k) => ({ p: k.profileId, r: k.runId })))],
   )
-  const r = rows[0]
-  return r && { run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }
+  for (const r of rows)
+    out.set(`${r.profile_id}/${r.run_id}`, {
+      run: runFromJSON(r.state),
+      journeyId: r.journey_id,
+      version: r.version,
+    })
+  return out
 }
 
 /** Earlier entries of a profile into a journey (any version), for entry rules. */
@@ -51,25 +68,40 @@ export async function pastEntries(
 }
 
 export async function saveRun(db: Queryable, workspaceId: string, run: Run): Promise<void> {
+  await saveRuns(db, [{ workspaceId, run }])
+}
+
+/** Upserts many runs in one statement; a run given twice is saved as its last state. */
+export async function saveRuns(
+  db: Queryable,
+  runs: ReadonlyArray<{ readonly workspaceId: string; readonly run: Run }>,
+): Promise<void> {
+  if (runs.length === 0) return
+  // One statement may not update a row twice: keep each run's last state.
+  const last = new Map<string, { readonly workspaceId: string; readonly run: Run }>()
+  for (const r of runs) last.set(`${r.workspaceId}\u0000${r.run.profileId}\u0000${r.run.id}`, r)
+  const rows = [...last.values()].map(({ workspaceId, run }) => ({
+    w: workspaceId,
+    p: run.profileId,
+    r: run.id,
+    j: run.journeyId,
+    v: run.version,
+    k: run.key,
+    st: run.status,
+    s: runToJSON(run),
+    a: run.enteredAt.toISOString(),
+    u: run.updatedAt.toISOString(),
+    e: run.endedAt?.toISOString() ?? null,
+  }))
   await db.query(
     `INSERT INTO journey_runs (workspace_id, profile_id, run_id, journey_id, version, entry_key, status, state,
                                started_at, updated_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     SELECT x.w, x.p, x.r, x.j, x.v, x.k, x.st, x.s, x.a, x.u, x.e
+     FROM jsonb_to_recordset($1::jsonb)
+       AS x(w text, p uuid, r text, j text, v int, k text, st text, s jsonb, a timestamptz, u timestamptz, e timestamptz)
      ON CONFLICT (workspace_id, profile_id, run_id) DO UPDATE
        SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at`,
-    [
-      workspaceId,
-      run.profileId,
-      run.id,
-      run.journeyId,
-      run.version,
-      run.key,
-      run.status,
-      JSON.stringify(runToJSON(run)),
-      run.enteredAt.toISOString(),
-      run.updatedAt.toISOString(),
-      run.endedAt?.toISOString() ?? null,
-    ],
+    [JSON.stringify(rows)],
   )
 }
 
@@ -79,21 +111,38 @@ export async function insertTrace(
   profileId: string,
   entries: readonly TraceEntry[],
 ): Promise<void> {
-  if (entries.length === 0) return
-  const rows = entries.map((e) => ({
-    r: e.runId ?? `skipped:${e.journeyId}`,
-    j: e.journeyId,
-    at: e.at.toISOString(),
-    s: e.stepId,
-    k: e.kind,
-    m: e.message,
-    d: e.data,
-  }))
+  await insertTraces(db, [{ workspaceId, profileId, entries }])
+}
+
+/** insertTrace for many profiles in one statement. */
+export async function insertTraces(
+  db: Queryable,
+  traces: ReadonlyArray<{
+    readonly workspaceId: string
+    readonly profileId: string
+    readonly entries: readonly TraceEntry[]
+  }>,
+): Promise<void> {
+  const rows = traces.flatMap(({ workspaceId, profileId, entries }) =>
+    entries.map((e) => ({
+      w: workspaceId,
+      p: profileId,
+      r: e.runId ?? `skipped:${e.journeyId}`,
+      j: e.journeyId,
+      at: e.at.toISOString(),
+      s: e.stepId,
+      k: e.kind,
+      m: e.message,
+      d: e.data,
+    })),
+  )
+  if (rows.length === 0) return
   await db.query(
     `INSERT INTO journey_trace (workspace_id, profile_id, run_id, journey_id, at, step_id, kind, message, data)
-     SELECT $1, $2, x.r, x.j, x.at, x.s, x.k, x.m, x.d
-     FROM jsonb_to_recordset($3::jsonb) AS x(r text, j text, at timestamptz, s text, k text, m text, d jsonb)`,
-    [workspaceId, profileId, JSON.stringify(rows)],
+     SELECT x.w, x.p, x.r, x.j, x.at, x.s, x.k, x.m, x.d
+     FROM jsonb_to_recordset($1::jsonb)
+       AS x(w text, p uuid, r text, j text, at timestamptz, s text, k text, m text, d jsonb)`,
+    [JSON.stringify(rows)],
   )
 }
 

@@ -151,10 +151,13 @@ export async function completeTimers(db: Queryable, timers: readonly ClaimedTime
     o: t.leaseOwner,
     f: t.fireAt.toISOString(),
   }))
+  // `IS NOT DISTINCT FROM` (fire_at is never null) keeps the planner on the primary key:
+  // with `=` it may walk the fire_at index, which is as slow as many timers share a time.
   const deleted = await db.query<{ n: number }>(
     `WITH del AS (
        DELETE FROM timers t USING jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text, o text, f timestamptz)
-       WHERE t.workspace_id = x.w AND t.profile_id = x.p AND t.timer_id = x.id AND t.lease_owner = x.o AND t.fire_at = x.f
+       WHERE t.workspace_id = x.w AND t.profile_id = x.p AND t.timer_id = x.id AND t.lease_owner = x.o
+         AND t.fire_at IS NOT DISTINCT FROM x.f
        RETURNING 1
      ) SELECT count(*)::int AS n FROM del`,
     [JSON.stringify(rows)],

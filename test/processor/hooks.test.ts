@@ -186,6 +186,60 @@ describeEachDriver('processor: hooks and failures', (driver) => {
     expect(ghosts).toHaveLength(0)
   })
 
+  it('when a gathering hook cannot write its round, reruns the round event by event: only the bad event fails', async () => {
+    await db.exec('CREATE TABLE tallies (message_id text PRIMARY KEY, n integer NOT NULL CHECK (n >= 0))')
+    // Gathers a row per event and writes the round's rows in one statement, as journeys do.
+    const gathered = new WeakMap<object, Array<{ id: string; n: unknown }>>()
+    const flushes: number[] = []
+    const tally: ProcessorHook = {
+      name: 'tally',
+      async onEvent(ctx) {
+        if (ctx.event.name !== 'Counted') return
+        const list = gathered.get(ctx.tx) ?? []
+        list.push({ id: ctx.event.messageId, n: (ctx.event.payload['properties'] as { n?: unknown }).n })
+        gathered.set(ctx.tx, list)
+        await ctx.emit({ event: 'Tallied' })
+      },
+      async flush(tx) {
+        const list = gathered.get(tx) ?? []
+        gathered.delete(tx)
+        flushes.push(list.length)
+        await tx.query(
+          'INSERT INTO tallies SELECT x.id, x.n FROM jsonb_to_recordset($1::jsonb) AS x(id text, n int)',
+          [JSON.stringify(list)],
+        )
+      },
+    }
+    const clock = new FakeClock('2026-02-03T12:00:00Z')
+    const processor = makeProcessor({ db, clock, log: silentLogger, workerId: 'w1', hooks: [tally] })
+    await send(
+      db,
+      { type: 'track', userId: 'rob', event: 'Counted', properties: { n: 1 }, messageId: 'rob-1' },
+      { type: 'track', userId: 'rob', event: 'Counted', properties: { n: -1 }, messageId: 'rob-bad' },
+      { type: 'track', userId: 'sue', event: 'Counted', properties: { n: 2 }, messageId: 'sue-1' },
+    )
+    await processor.drain()
+    // The round's one statement failed; rerun event by event, it stops at the bad event.
+    expect(flushes[0]).toBe(3)
+    expect(
+      (await db.query<{ message_id: string }>('SELECT message_id FROM tallies ORDER BY 1')).map(
+        (r) => r.message_id,
+      ),
+    ).toEqual(['rob-1', 'sue-1'])
+    const rob = await rows(db, 'rob')
+    expect(rob.map((r) => [r.message_id, r.name, r.attempts, r.processed_at !== null])).toEqual([
+      ['rob-1', 'Counted', 0, true],
+      ['rob-bad', 'Counted', 1, false],
+      // Its follow-up waits behind the failing event, in the same partition.
+      ['nudge:tally:Tallied:rob-1', 'Tallied', 0, false],
+    ])
+    expect(rob[1]?.process_error).toMatch(/^hook tally: .*check constraint/)
+    expect((await rows(db, 'sue')).map((r) => [r.name, r.processed_at !== null])).toEqual([
+      ['Counted', true],
+      ['Tallied', true],
+    ])
+  })
+
   it('dead-letters an event the profile model cannot apply', async () => {
     const processor = makeProcessor({
       db,

@@ -36,6 +36,39 @@ describeEachDriver('journeys at run time', (driver) => {
     expect(await world.db.query("SELECT timer_id FROM timers WHERE kind NOT LIKE 'community.%'")).toEqual([])
   })
 
+  it('a run whose stored state is broken fails its own timer only: the others in its chunk send, it is retried alone', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    await world.publish('welcome-series')
+    for (const member of ['ann', 'bob', 'cat']) await world.track(member, 'Signed Up')
+    await world.runUntil('2026-03-02T11:00:00Z')
+    const bobRun = `SELECT r.run_id FROM journey_runs r JOIN profiles p USING (workspace_id, profile_id) WHERE p.user_id = 'bob'`
+    const [saved] = await world.db.query<{ state: unknown }>(
+      `SELECT state FROM journey_runs WHERE run_id = (${bobRun})`,
+    )
+    await world.db.query(`UPDATE journey_runs SET state = '{}' WHERE run_id = (${bobRun})`)
+    // The three delay timers fall due together, in one chunk.
+    await world.runUntil('2026-03-04T10:00:00Z')
+    expect((await world.sends()).filter((s) => s.includes('newcomer-1'))).toEqual([
+      'ann email:newcomer-1-find-your-way 2026-03-04T10:00:00.000Z',
+      'cat email:newcomer-1-find-your-way 2026-03-04T10:00:00.000Z',
+    ])
+    const [timer] = await world.db.query<{ attempts: number; last_error: string }>(
+      `SELECT attempts, last_error FROM timers WHERE payload ->> 'runId' = (${bobRun})`,
+    )
+    expect(timer?.attempts).toBe(1)
+    expect(timer?.last_error).toMatch(/timestamp/)
+    // Repaired before its retry (2 s later), bob's step is sent then, once.
+    await world.db.query(`UPDATE journey_runs SET state = $1 WHERE run_id = (${bobRun})`, [
+      JSON.stringify(saved?.state),
+    ])
+    await world.runUntil('2026-03-04T10:01:00Z')
+    expect((await world.sends()).filter((s) => s.includes('newcomer-1'))).toEqual([
+      'ann email:newcomer-1-find-your-way 2026-03-04T10:00:00.000Z',
+      'cat email:newcomer-1-find-your-way 2026-03-04T10:00:00.000Z',
+      'bob email:newcomer-1-find-your-way 2026-03-04T10:00:02.000Z',
+    ])
+  })
+
   it('beginner-photo-tip: two days after the first beginners post, not for members who own the guide', async () => {
     world = await makeWorld(driver, '2026-04-20T12:00:00Z')
     await world.publish('beginner-photo-tip')

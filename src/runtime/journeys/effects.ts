@@ -10,7 +10,7 @@ import type { Journey } from '../../domain/journeys/types.ts'
 import { loadBadges, loadScore, saveBadge, saveScore } from '../../store/community.ts'
 import type { Tx } from '../../store/db.ts'
 import { enqueueMessages, type NewMessage } from '../../store/messages.ts'
-import { insertTrace, saveRun } from '../../store/runs.ts'
+import { insertTraces, saveRuns } from '../../store/runs.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
 
 export const JOURNEY_TIMER = 'journey'
@@ -33,6 +33,36 @@ export interface JourneyTimerPayload extends Record<string, unknown> {
   readonly version: number
 }
 
+/**
+ * The writes of one or more advances, gathered so that each table gets one multi-row
+ * statement (writeAdvances). Profile updates are not gathered: they are read back by
+ * the next effect of the same run (tags, score, badges), so they happen at once.
+ */
+export interface AdvanceWrites {
+  readonly runs: Array<{ readonly workspaceId: string; readonly run: AdvanceResult['run'] }>
+  readonly schedule: NewTimer[]
+  readonly cancel: TimerKey[]
+  readonly messages: NewMessage[]
+  readonly trace: Array<{
+    readonly workspaceId: string
+    readonly profileId: string
+    readonly entries: AdvanceResult['trace']
+  }>
+}
+
+export function newAdvanceWrites(): AdvanceWrites {
+  return { runs: [], schedule: [], cancel: [], messages: [], trace: [] }
+}
+
+/** Writes gathered advances: one statement per table, cancels before schedules. */
+export async function writeAdvances(tx: Tx, w: AdvanceWrites): Promise<void> {
+  await saveRuns(tx, w.runs)
+  await cancelTimers(tx, w.cancel)
+  await scheduleTimers(tx, w.schedule)
+  await enqueueMessages(tx, w.messages)
+  await insertTraces(tx, w.trace)
+}
+
 export async function applyAdvance(
   tx: Tx,
   workspaceId: string,
@@ -41,11 +71,24 @@ export async function applyAdvance(
   now: Date,
   io: EffectIO,
 ): Promise<void> {
+  const writes = newAdvanceWrites()
+  await recordAdvance(tx, workspaceId, journey, result, now, io, writes)
+  await writeAdvances(tx, writes)
+}
+
+/** Adds one advance's writes to `writes`; profile updates and emits go through `io` at once. */
+export async function recordAdvance(
+  tx: Tx,
+  workspaceId: string,
+  journey: Journey,
+  result: AdvanceResult,
+  now: Date,
+  io: EffectIO,
+  writes: AdvanceWrites,
+): Promise<void> {
   const { run } = result
-  await saveRun(tx, workspaceId, run)
-  const schedule: NewTimer[] = []
-  const cancel: TimerKey[] = []
-  const messages: NewMessage[] = []
+  writes.runs.push({ workspaceId, run })
+  const { schedule, cancel, messages } = writes
   for (const e of result.effects) {
     switch (e.type) {
       case 'schedule_timer':
@@ -95,10 +138,7 @@ export async function applyAdvance(
       }
     }
   }
-  await cancelTimers(tx, cancel)
-  await scheduleTimers(tx, schedule)
-  await enqueueMessages(tx, messages)
-  await insertTrace(tx, workspaceId, run.profileId, result.trace)
+  if (result.trace.length) writes.trace.push({ workspaceId, profileId: run.profileId, entries: result.trace })
 }
 
 async function updateProfile(

@@ -1,8 +1,10 @@
 // Journeys at run time. As a processor hook, each event first moves the profile's runs
 // in flight (waits, goals, exits), then starts new runs of the live journeys it triggers.
 // As a timer handler, a due timer moves its run. Both apply the engine's decisions in the
-// transaction that carries the event or the timer, so nothing happens twice. Date and
-// schedule triggers start runs from timers too (./time-triggers.ts).
+// transaction that carries the event or the timer, so nothing happens twice. Writes are
+// set-based: a processing round's are gathered and written at its end (./round.ts), a
+// chunk of timers is moved in one go (onTimers). Date and schedule triggers start runs
+// from timers too (./time-triggers.ts).
 import { createHash } from 'node:crypto'
 import type { Clock } from '../../domain/clock.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
@@ -13,23 +15,33 @@ import type { StoredEvent } from '../../domain/events/types.ts'
 import { type AdvanceInput, advance, type EngineDeps } from '../../domain/journeys/engine.ts'
 import { decideEntry } from '../../domain/journeys/entry.ts'
 import type { JourneyEvent } from '../../domain/journeys/event.ts'
-import type { Run } from '../../domain/journeys/run.ts'
 import { matchesTrigger } from '../../domain/journeys/trigger.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
 import type { Logger } from '../../log.ts'
 import type { Tx } from '../../store/db.ts'
-import { emitProfileEvent } from '../../store/events.ts'
+import { emitProfileEvent, emitProfileEvents, type ProfileEvent } from '../../store/events.ts'
 import {
   eventFactsOf,
   loadEventFacts,
+  loadEventFactsOfProfiles,
   loadProfileFacts,
+  loadProfilesFacts,
   updateProfileTraits,
 } from '../../store/profile-facts.ts'
-import { insertTrace, loadRunForUpdate, openRuns, pastEntries } from '../../store/runs.ts'
+import { insertTraces, loadRunsForUpdate, type StoredRun } from '../../store/runs.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
-import type { TimerHandler } from '../scheduler.ts'
+import type { BatchTimerHandler, TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
-import { applyAdvance, type EffectIO, JOURNEY_TIMER, type JourneyTimerPayload } from './effects.ts'
+import {
+  applyAdvance,
+  type EffectIO,
+  JOURNEY_TIMER,
+  type JourneyTimerPayload,
+  newAdvanceWrites,
+  recordAdvance,
+  writeAdvances,
+} from './effects.ts'
+import { makeRounds } from './round.ts'
 import { type EnterAt, makeTimeTriggers } from './time-triggers.ts'
 
 /** Funnel stage order for stage conditions (the simulator uses the same). */
@@ -46,6 +58,8 @@ export interface JourneyRuntimeOptions {
 export interface JourneyRuntime {
   readonly hook: ProcessorHook
   readonly timers: Readonly<Record<string, TimerHandler>>
+  /** Set-based handlers of the same kinds, for whole chunks of timers. */
+  readonly batchTimers: Readonly<Record<string, BatchTimerHandler>>
 }
 
 /** Deterministic: the same (profile, journey, key) always gets the same run id. */
@@ -90,25 +104,31 @@ async function historyFor(
   return memoryHistory(past)
 }
 
-/** Effects of a run moved by a timer reach the profile directly (no processor around). */
+/**
+ * Effects of a run moved by a timer reach the profile directly (no processor around).
+ * Emitted events go to `emitted` when given (written later, all at once), else at once.
+ */
 function directIO(
   tx: Tx,
   workspaceId: string,
   profileId: string,
   now: Date,
   initial: Readonly<Record<string, unknown>>,
+  emitted?: ProfileEvent[],
 ): EffectIO {
   let traits = initial
   return {
     emit: async (name, properties, key) => {
-      await emitProfileEvent(tx, {
+      const e = {
         workspaceId,
         profileId,
         messageId: `nudge:journeys:${key}`,
         event: name,
         properties,
         at: now,
-      })
+      }
+      if (emitted) emitted.push(e)
+      else await emitProfileEvent(tx, e)
     },
     async updateTraits(changes) {
       await updateProfileTraits(tx, workspaceId, profileId, changes, now)
@@ -120,6 +140,7 @@ function directIO(
 
 export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime {
   const { catalog, log } = opts
+  const rounds = makeRounds()
 
   const deps = (profile: ProfileFacts, history: EventHistory): EngineDeps => ({
     evaluate,
@@ -134,7 +155,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     const profileId = ctx.profile.profileId
     const live = await catalog.live(tx, ws)
     await time.onEvent(ctx, live)
-    const runs = await openRuns(tx, ws, profileId)
+    const runs = await rounds.openRuns(tx, ws, profileId)
     if (live.length === 0 && runs.length === 0) return
 
     const facts = await loadProfileFacts(tx, ws, profileId, now)
@@ -180,7 +201,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       )
       if (result.effects.length === 0 && result.trace.length === 0 && result.run.status === stored.run.status)
         continue
-      await applyAdvance(tx, ws, journey, result, now, io)
+      await rounds.apply(tx, ws, journey, result, now, io)
     }
 
     // 2. New entries.
@@ -193,7 +214,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
         ctxFacts,
       )
       if (!triggered) continue
-      await enter(tx, ws, { journey, version }, jEvent, now, { ...profile, traits }, history, io)
+      await enter(tx, ws, { journey, version }, jEvent, now, { ...profile, traits }, history, io, true)
     }
   }
 
@@ -207,12 +228,15 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     profile: ProfileFacts,
     history: EventHistory,
     io: EffectIO,
+    inRound = false,
   ): Promise<void> {
     const { journey, version } = live
-    const past = await pastEntries(tx, ws, profile.profileId, journey.id)
+    const past = await rounds.pastEntries(tx, ws, profile.profileId, journey.id)
     const decision = decideEntry(journey, event, past, now, profile)
     if (!decision.enter) {
-      await insertTrace(tx, ws, profile.profileId, [decision.trace])
+      const trace = { workspaceId: ws, profileId: profile.profileId, entries: [decision.trace] }
+      if (inRound) rounds.trace(tx, trace)
+      else await insertTraces(tx, [trace])
       return
     }
     // A time trigger fired again for the same occurrence (every_time keys by occurrence).
@@ -225,7 +249,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       event,
     }
     const result = advance(journey, null, input, now, deps(profile, history))
-    await applyAdvance(tx, ws, journey, result, now, io)
+    await (inRound ? rounds.apply : applyAdvance)(tx, ws, journey, result, now, io)
   }
 
   const enterAt: EnterAt = async (tx, ws, live, profile, event, now) => {
@@ -236,36 +260,74 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
   }
   const time = makeTimeTriggers({ catalog, enterAt })
 
-  const onTimer: TimerHandler = async (tx, timer, now) => {
-    const p = timer.payload as JourneyTimerPayload
-    const ws = timer.workspaceId
-    const stored = await loadRunForUpdate(tx, ws, timer.profileId, p.runId)
-    if (!stored) return
-    const journey = await catalog.version(tx, ws, stored.journeyId, stored.version)
-    if (!journey) {
-      log.warn(
-        { journeyId: stored.journeyId, version: stored.version },
-        'timer for an unknown journey version',
+  /** Moves the runs of due timers (of distinct profiles): each read and each write once for all. */
+  const onTimers: BatchTimerHandler = async (tx, timers, now) => {
+    const outcomes: Array<{ postponeTo: Date } | undefined> = timers.map(() => undefined)
+    const byWorkspace = new Map<string, number[]>()
+    for (const [i, t] of timers.entries()) {
+      const list = byWorkspace.get(t.workspaceId)
+      if (list) list.push(i)
+      else byWorkspace.set(t.workspaceId, [i])
+    }
+    const writes = newAdvanceWrites()
+    const emitted: ProfileEvent[] = []
+    for (const [ws, indexes] of byWorkspace) {
+      const keyOf = (t: (typeof timers)[number]) => ({
+        profileId: t.profileId,
+        runId: (t.payload as JourneyTimerPayload).runId,
+      })
+      const runs = await loadRunsForUpdate(
+        tx,
+        ws,
+        indexes.map((i) => keyOf(timers[i]!)),
       )
-      return
+      const moving: Array<{ i: number; stored: StoredRun; journey: Journey }> = []
+      for (const i of indexes) {
+        const k = keyOf(timers[i]!)
+        const stored = runs.get(`${k.profileId}/${k.runId}`)
+        if (!stored) continue
+        const journey = await catalog.version(tx, ws, stored.journeyId, stored.version)
+        if (!journey) {
+          log.warn(
+            { journeyId: stored.journeyId, version: stored.version },
+            'timer for an unknown journey version',
+          )
+          continue
+        }
+        if ((await catalog.status(tx, ws, stored.journeyId)) === 'paused') {
+          outcomes[i] = { postponeTo: new Date(now.getTime() + PAUSED_RECHECK_MS) }
+          continue
+        }
+        moving.push({ i, stored, journey })
+      }
+      if (moving.length === 0) continue
+      const profileIds = moving.map((m) => timers[m.i]!.profileId)
+      const facts = await loadProfilesFacts(tx, ws, profileIds, now)
+      const names = new Set<string>()
+      for (const j of new Set(moving.map((m) => m.journey))) performedEvents(j, names)
+      const past = names.size > 0 ? await loadEventFactsOfProfiles(tx, ws, profileIds, [...names]) : new Map()
+      for (const { i, stored, journey } of moving) {
+        const timer = timers[i]!
+        const profile = facts.get(timer.profileId)
+        if (!profile) continue
+        const io = directIO(tx, ws, timer.profileId, now, profile.traits, emitted)
+        const history = memoryHistory(past.get(timer.profileId) ?? [])
+        const input = { kind: 'timer', timerId: timer.timerId } as const
+        const result = advance(journey, stored.run, input, now, deps(profile, history))
+        await recordAdvance(tx, ws, journey, result, now, io, writes)
+      }
     }
-    const status = await catalog.status(tx, ws, stored.journeyId)
-    if (status === 'paused') {
-      // A paused journey freezes its runs: the same timer looks again later.
-      return { postponeTo: new Date(now.getTime() + PAUSED_RECHECK_MS) }
-    }
-    const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
-    if (!facts) return
-    const io = directIO(tx, ws, timer.profileId, now, facts.traits)
-    const history = await historyFor(tx, ws, timer.profileId, [journey], null)
-    const run: Run = stored.run
-    const result = advance(journey, run, { kind: 'timer', timerId: timer.timerId }, now, deps(facts, history))
-    await applyAdvance(tx, ws, journey, result, now, io)
-    return undefined
+    await writeAdvances(tx, writes)
+    await emitProfileEvents(tx, emitted)
+    return outcomes
   }
 
+  // One timer is a chunk of one: the careful path does exactly the batch's work.
+  const onTimer: TimerHandler = async (tx, timer, now) => (await onTimers(tx, [timer], now))[0]
+
   return {
-    hook: { name: 'journeys', onEvent },
+    hook: { name: 'journeys', onEvent, flush: rounds.flush },
     timers: { [JOURNEY_TIMER]: onTimer, ...time.timers },
+    batchTimers: { [JOURNEY_TIMER]: onTimers },
   }
 }
