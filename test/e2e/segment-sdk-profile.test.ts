@@ -83,22 +83,14 @@ describeEachDriver('Segment SDK to merged profile', (driver) => {
 
     const timeline = await admin(`/api/v1/profiles/ann/events?limit=50`)
     const names = timeline.items.map((e: { type: string; name: string | null }) => e.name ?? e.type)
-    // The SDK's calls, and the Stage Entered events the community model added: visitor for
-    // the anonymous visit and for ann (merged into her timeline), then prospect (her email).
-    expect(names.sort()).toEqual(
-      [
-        'Home',
-        'Guide Viewed',
-        'Guide Viewed',
-        'identify',
-        'Post Created',
-        'group',
-        'alias',
-        'Stage Entered',
-        'Stage Entered',
-        'Stage Entered',
-      ].sort(),
+    // Every SDK call is in her timeline, beside the Stage Entered events the community model
+    // added (how many depends on how the SDK's batches split the anonymous visits before
+    // the merge); she stands at prospect, her email known.
+    expect(names.filter((n: string) => n !== 'Stage Entered').sort()).toEqual(
+      ['Home', 'Guide Viewed', 'Guide Viewed', 'identify', 'Post Created', 'group', 'alias'].sort(),
     )
+    expect(names).toContain('Stage Entered')
+    expect(byUser.community.stage.id).toBe('prospect')
     // Found by email too, whatever its case.
     const search = await admin('/api/v1/profiles?q=ann@example.org')
     expect(search.items.map((p: { id: string }) => p.id)).toEqual([byUser.id])
