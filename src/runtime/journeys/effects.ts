@@ -12,6 +12,7 @@ import type { Tx } from '../../store/db.ts'
 import { enqueueMessages, type NewMessage } from '../../store/messages.ts'
 import { insertTrace, saveRun } from '../../store/runs.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
+import { creditConversion } from '../../store/tracking.ts'
 
 export const JOURNEY_TIMER = 'journey'
 
@@ -98,6 +99,9 @@ export async function applyAdvance(
   await cancelTimers(tx, cancel)
   await scheduleTimers(tx, schedule)
   await enqueueMessages(tx, messages)
+  // The conversion is attributed to the last message, in the same transaction as the run.
+  if (run.status === 'converted')
+    await creditConversion(tx, workspaceId, run.profileId, run.id, run.endedAt ?? now)
   await insertTrace(tx, workspaceId, run.profileId, result.trace)
 }
 
