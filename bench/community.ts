@@ -20,13 +20,11 @@ import {
   topByScore,
   weeklyCohorts,
 } from '../src/store/community-reports.ts'
-import { migrate } from '../src/store/migrate.ts'
-import { fromPg } from '../src/store/pg.ts'
+import { freshSchema } from './fresh-schema.ts'
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const profiles = Number(process.env.BENCH_PROFILES ?? 1_000_000)
 const events = Number(process.env.BENCH_EVENTS ?? 10_000_000)
-const schema = `bench_community_${Date.now()}`
 const WS = 'default'
 const DAY = 86_400_000
 const now = new Date(Math.floor(Date.now() / DAY) * DAY)
@@ -53,18 +51,11 @@ const activity = Object.entries(DEFAULT_SCORE_CONFIG.points)
   .map(([e]) => e)
 const names = MIX.flatMap(([n, w]) => Array.from({ length: w }, () => n))
 
-const admin = await fromPg(url, { max: 1 })
-await admin.exec(`CREATE SCHEMA ${schema}`)
-const db = await fromPg(url, { schema, max: 4 })
-
-async function step(label: string, sql: string, params: unknown[] = []) {
-  const t = performance.now()
-  await db.query(sql, params)
-  console.log(`  fill: ${label} in ${((performance.now() - t) / 1000).toFixed(1)} s`)
-}
+const bench = await freshSchema(url, 'bench_community')
+const { db } = bench
+const step = bench.fill
 
 try {
-  await migrate(db)
   const started = performance.now()
   console.log(`community bench: ${profiles} profiles, ${events} events, now = ${now.toISOString()}`)
   await step(
@@ -173,25 +164,10 @@ try {
     ['badges', () => badgeReport(db, WS)],
   ]
   let worst = 0
-  for (const [label, run] of reports) {
-    const times: number[] = []
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now()
-      await run()
-      times.push(performance.now() - t)
-    }
-    worst = Math.max(worst, ...times)
-    console.log(
-      `  report: ${label.padEnd(28)} first ${times[0]!.toFixed(0)} ms, best ${Math.min(...times).toFixed(0)} ms, worst ${Math.max(...times).toFixed(0)} ms`,
-    )
-  }
+  for (const [label, run] of reports) worst = Math.max(worst, await bench.time('report', label, run))
   console.log(
     `community reports: slowest run ${worst.toFixed(0)} ms (budget 2000 ms) ${worst < 2000 ? 'OK' : 'OVER'}`,
   )
 } finally {
-  await db.close()
-  // BENCH_KEEP=1 leaves the filled schema behind, to look at query plans.
-  if (process.env.BENCH_KEEP) console.log(`kept schema ${schema}`)
-  else await admin.exec(`DROP SCHEMA ${schema} CASCADE`)
-  await admin.close()
+  await bench.close()
 }

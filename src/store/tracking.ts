@@ -1,7 +1,8 @@
 // Opens and clicks: each hit is recorded (aggregated per message, kind, URL and bot flag),
 // the message log moves sent/delivered -> opened -> clicked on the first human hit, and
 // the first human open and first human click per URL re-enter the events log as
-// `Message Opened` / `Message Clicked`. Run each call in one transaction.
+// `Message Opened` / `Message Clicked`. Conversions and unsubscribes are credited to a
+// message here too. Run each call in one transaction.
 import { createHash } from 'node:crypto'
 import type { HitVerdict } from '../domain/messages/bots.ts'
 import type { Queryable } from './db.ts'
@@ -194,4 +195,37 @@ export async function recordClick(
   }
   await emitProfileEvents(db, events)
   return { firstHuman: count === 1 }
+}
+
+/**
+ * Credits a run's conversion to the last of its messages that reached its channel (a
+ * message held back or failed was never seen, so it converts no one). Once per run. The
+ * status is left as it is (opened, clicked...): the credit is a fact beside it, like opened_at.
+ */
+export async function creditConversion(
+  db: Queryable,
+  workspaceId: string,
+  profileId: string,
+  runId: string,
+  at: Date,
+): Promise<void> {
+  await db.query(
+    `UPDATE messages SET converted_at = $4
+     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = (
+       SELECT message_id FROM messages
+       WHERE workspace_id = $1 AND profile_id = $2 AND run_id = $3 AND sent_at IS NOT NULL
+       ORDER BY sent_at DESC, created_at DESC, message_id DESC LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM messages
+         WHERE workspace_id = $1 AND profile_id = $2 AND run_id = $3 AND converted_at IS NOT NULL)`,
+    [workspaceId, profileId, runId, at.toISOString()],
+  )
+}
+
+/** Credits an unsubscribe to the message whose link it came from (the first time only). */
+export async function creditUnsubscribe(db: Queryable, m: TrackedMessage, at: Date): Promise<void> {
+  await db.query(
+    `UPDATE messages SET unsubscribed_at = $4
+     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3 AND unsubscribed_at IS NULL`,
+    [m.workspaceId, m.profileId, m.messageId, at.toISOString()],
+  )
 }

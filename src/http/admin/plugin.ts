@@ -9,6 +9,7 @@ import type { AdminDeps } from './context.ts'
 import { eventRoutes } from './events.ts'
 import { journeyRoutes } from './journeys.ts'
 import { keyRoutes } from './keys.ts'
+import { metricsRoutes } from './metrics.ts'
 import { profileRoutes } from './profiles.ts'
 import { reportRoutes } from './reports.ts'
 import { runRoutes } from './runs.ts'
@@ -56,5 +57,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
     segmentRoutes(api, deps)
     communityRoutes(api, deps)
     reportRoutes(api, deps)
+    metricsRoutes(api, deps)
   })
 }

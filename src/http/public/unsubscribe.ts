@@ -8,7 +8,7 @@ import { isTestMessage } from '../../domain/messages/test-send.ts'
 import { pageTopics } from '../../domain/preferences.ts'
 import { listPreferences, savePreferences } from '../../store/preferences.ts'
 import { profileIdentity } from '../../store/profile-events.ts'
-import { findTrackedMessage, messageProperties } from '../../store/tracking.ts'
+import { creditUnsubscribe, findTrackedMessage, messageProperties } from '../../store/tracking.ts'
 import { getWorkspace } from '../../store/workspaces.ts'
 import { formOf, type PublicDeps } from './deps.ts'
 import { esc, INVALID_LINK_PAGE, page } from './html.ts'
@@ -81,6 +81,7 @@ export function unsubscribeRoutes(app: FastifyInstance, deps: PublicDeps): void 
         source: oneClick ? 'one_click' : 'link',
         ...(message ? { messageProperties: messageProperties(message) } : {}),
       })
+      if (message) await creditUnsubscribe(tx, message, now)
     })
     return page(
       'You are unsubscribed',

@@ -12,6 +12,7 @@ import type { Tx } from '../../store/db.ts'
 import { enqueueMessages, type NewMessage } from '../../store/messages.ts'
 import { insertTraces, saveRuns } from '../../store/runs.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
+import { creditConversion } from '../../store/tracking.ts'
 
 export const JOURNEY_TIMER = 'journey'
 
@@ -138,6 +139,10 @@ export async function recordAdvance(
       }
     }
   }
+  // The conversion is attributed to the run's last message that went out: one sent in an
+  // earlier round or chunk, so it is already in the table the deferred writes do not touch.
+  if (run.status === 'converted')
+    await creditConversion(tx, workspaceId, run.profileId, run.id, run.endedAt ?? now)
   if (result.trace.length) writes.trace.push({ workspaceId, profileId: run.profileId, entries: result.trace })
 }
 
