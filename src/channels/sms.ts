@@ -39,6 +39,8 @@ export type SmsConfig = z.output<typeof schema>
 // Twilio error codes that say the recipient cannot get SMS, and ones that say our setup is wrong.
 // https://www.twilio.com/docs/api/errors
 const RECIPIENT_CODES = new Set([21211, 21214, 21217, 21219, 21408, 21610, 21612, 21614, 30003, 30005, 30006])
+/** A delivery report's error code that says this number cannot get SMS (suppress it). */
+export const isRecipientCode = (code: number): boolean => RECIPIENT_CODES.has(code)
 const SETUP_CODES = new Set([20003, 20404, 21212, 21606, 21608, 21659])
 
 export const smsChannel: ChannelModule<SmsConfig> = {

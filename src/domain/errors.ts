@@ -4,6 +4,10 @@ export const errorCatalogue = {
   NUDGE_ERR_UNAUTHORIZED: { status: 401, message: 'A valid key is required' },
   NUDGE_ERR_FORBIDDEN: { status: 403, message: 'This key may not do that' },
   NUDGE_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
+  NUDGE_ERR_BAD_SIGNATURE: {
+    status: 403,
+    message: 'The request signature does not match; sign it with the workspace provider token',
+  },
   NUDGE_ERR_INVALID_JSON: { status: 400, message: 'The body is not valid JSON' },
   NUDGE_ERR_INVALID_ENCODING: { status: 400, message: 'The body could not be decoded' },
   NUDGE_ERR_VALIDATION: { status: 400, message: 'The input is invalid' },

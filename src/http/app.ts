@@ -101,7 +101,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Member-facing pages, tracking, in-app API and widget, inbound replies.
   await app.register(async (scope) =>
-    publicRoutes(scope, { db: deps.db, log: deps.log, clock: deps.clock ?? systemClock }),
+    publicRoutes(scope, {
+      db: deps.db,
+      log: deps.log,
+      clock: deps.clock ?? systemClock,
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    }),
   )
 
   return app

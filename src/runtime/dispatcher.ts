@@ -30,7 +30,7 @@ import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subsc
 import { reserveRateSlots } from '../store/rate-limits.ts'
 import { replyToAddress } from '../store/replies.ts'
 import { recordChannelSuppression, type Suppression } from '../store/suppressions.ts'
-import type { ChannelPool } from './dispatch/channel-pool.ts'
+import { type ChannelPool, withDeliveryReports } from './dispatch/channel-pool.ts'
 import {
   composeMessage,
   isChannel,
@@ -136,10 +136,12 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     }
     const request = sendRequestOf(m, channel, def, profile)
     const email = str(profile.traits['email'])
+    const phone = str(profile.traits['phone'])
     const identities: Suppression[] = [
       ...(profile.userId ? [{ kind: 'user_id' as const, value: profile.userId }] : []),
       ...profile.anonymousIds.map((value) => ({ kind: 'anonymous_id' as const, value })),
       ...(email ? [{ kind: 'email' as const, value: email }] : []),
+      ...(phone ? [{ kind: 'phone' as const, value: phone }] : []),
     ]
     const horizon = historyHorizon(request, ws.policy, now)
     const state = await loadGuardState(tx, m.workspaceId, m.profileId, identities, horizon)
@@ -168,7 +170,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         return never
       }
     }
-    const opened = channels.get(m.workspaceId, channel, ws.channelConfigs.get(channel))
+    const stored = withDeliveryReports(channel, ws.channelConfigs.get(channel), opts.publicUrl, ws.id)
+    const opened = channels.get(m.workspaceId, channel, stored)
     if (!opened.ok) return done({ status: 'failed', reason: opened.reason, verdicts, event: 'failed' })
     const push =
       channel === 'push' ? (await pushSubscriptionsOf(tx, m.workspaceId, m.profileId))[0] : undefined

@@ -4,11 +4,13 @@ import { createHash } from 'node:crypto'
 import type { Suppression as GuardSuppression } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
 
-export type SuppressionKind = 'user_id' | 'anonymous_id' | 'email'
+export type SuppressionKind = 'user_id' | 'anonymous_id' | 'email' | 'phone'
 
-/** Emails compare case-insensitively and without surrounding spaces; ids exactly. */
+/** Emails compare case-insensitively and without surrounding spaces, phones without the
+ * spaces, dots, dashes and brackets people type; ids exactly. */
 export function suppressionHash(kind: SuppressionKind, value: string): string {
-  const normal = kind === 'email' ? value.trim().toLowerCase() : value
+  const normal =
+    kind === 'email' ? value.trim().toLowerCase() : kind === 'phone' ? value.replace(/[\s().-]/g, '') : value
   return createHash('sha256').update(normal).digest('hex')
 }
 

@@ -20,11 +20,11 @@ export interface World {
   close(): Promise<void>
 }
 
-export async function openWorld(driver: Driver): Promise<World> {
+export async function openWorld(driver: Driver, opts: { publicUrl?: string } = {}): Promise<World> {
   const db = await openTestDb(driver)
   await ensureDefaultWorkspace(db, { writeKey: 'nwk_test_write', adminKey: 'nak_test_admin' })
   const clock = new FakeClock('2026-03-02T10:00:00Z')
-  const app = await buildApp({ db, log: silentLogger, clock })
+  const app = await buildApp({ db, log: silentLogger, clock, ...opts })
   await app.ready()
   return {
     db,
@@ -57,7 +57,7 @@ export async function addMember(db: Queryable, userId: string, traits: Record<st
 export async function sentMessage(
   db: Queryable,
   profileId: string,
-  o: { channel?: string; sentAt: Date; messageId?: string },
+  o: { channel?: string; sentAt: Date; messageId?: string; providerId?: string },
 ): Promise<string> {
   const messageId = o.messageId ?? `run-${randomUUID().slice(0, 8)}:welcome:0`
   await enqueueMessages(db, [
@@ -79,7 +79,11 @@ export async function sentMessage(
     (m) => m.messageId === messageId,
   )
   if (!claimed) throw new Error('message not claimed')
-  await settleMessage(db, claimed, { status: 'sent', at: o.sentAt })
+  await settleMessage(db, claimed, {
+    status: 'sent',
+    at: o.sentAt,
+    ...(o.providerId ? { providerId: o.providerId } : {}),
+  })
   return messageId
 }
 
@@ -106,8 +110,13 @@ export async function loggedEvents(db: Queryable, name?: string): Promise<Logged
 }
 
 export async function messageRow(db: Queryable, messageId: string) {
-  const rows = await db.query<{ status: string; opened_at: Date | null; clicked_at: Date | null }>(
-    'SELECT status, opened_at, clicked_at FROM messages WHERE workspace_id = $1 AND message_id = $2',
+  const rows = await db.query<{
+    status: string
+    reason: string | null
+    opened_at: Date | null
+    clicked_at: Date | null
+  }>(
+    'SELECT status, reason, opened_at, clicked_at FROM messages WHERE workspace_id = $1 AND message_id = $2',
     [WS, messageId],
   )
   return rows[0]

@@ -7,6 +7,8 @@ export interface PublicDeps {
   readonly db: Db
   readonly clock: Clock
   readonly log: Logger
+  /** The URL members and providers reach this Nudge at (provider signatures cover it). */
+  readonly publicUrl?: string
 }
 
 /** Form fields of a urlencoded body (the parser in index.ts makes them). */

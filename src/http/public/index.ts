@@ -1,6 +1,6 @@
 // Everything members and providers reach without an API key: unsubscribe and preferences
 // pages, open and click tracking, the in-app member API and widget, a member's badges,
-// push subscriptions, and the inbound-reply webhook. One encapsulated plugin, so its form
+// push subscriptions, the inbound-reply webhook and SMS delivery reports. One encapsulated plugin, so its form
 // parsers and CORS headers stay out of the ingest and admin APIs.
 import type { FastifyInstance } from 'fastify'
 import { memberBadgeRoutes } from './badges.ts'
@@ -11,6 +11,7 @@ import { inboundRoutes } from './inbound.ts'
 import { allowAnyOrigin } from './member.ts'
 import { preferencesRoutes } from './preferences.ts'
 import { pushRoutes } from './push.ts'
+import { smsStatusRoutes } from './sms-status.ts'
 import { trackingRoutes } from './tracking.ts'
 import { unsubscribeRoutes } from './unsubscribe.ts'
 import { widgetRoute } from './widget.ts'
@@ -27,5 +28,6 @@ export async function publicRoutes(app: FastifyInstance, deps: PublicDeps): Prom
   memberBadgeRoutes(app, deps)
   pushRoutes(app, deps)
   inboundRoutes(app, deps)
+  smsStatusRoutes(app, deps)
   widgetRoute(app)
 }

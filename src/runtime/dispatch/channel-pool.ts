@@ -23,6 +23,24 @@ export function channelDefaults(
   return { email: emailConfigFromEnv(env), in_app: {} }
 }
 
+/**
+ * The stored config with the SMS status callback pointing at this Nudge when the workspace
+ * set none, so delivery reports arrive without configuration.
+ */
+export function withDeliveryReports(
+  channel: string,
+  stored: unknown,
+  publicUrl: string,
+  workspaceId: string,
+): unknown {
+  if (channel !== 'sms' || !stored || typeof stored !== 'object' || 'statusCallbackUrl' in stored)
+    return stored
+  return {
+    ...stored,
+    statusCallbackUrl: `${publicUrl.replace(/\/$/, '')}/sms/status/${encodeURIComponent(workspaceId)}`,
+  }
+}
+
 export function makeChannelPool(
   deps: ChannelDeps,
   env: Readonly<Record<string, string | undefined>>,
