@@ -1,9 +1,15 @@
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/http/app.ts'
+import { silentLogger } from '../../src/log.ts'
 import { withDeliveryReports } from '../../src/runtime/dispatch/channel-pool.ts'
 import { putChannelConfig } from '../../src/store/channel-configs.ts'
+import { enqueueMessages, getMessage } from '../../src/store/messages.ts'
 import { isSuppressed } from '../../src/store/suppressions.ts'
+import { saveTemplates } from '../../src/store/workspace-templates.ts'
+import { type HttpPeer, startHttp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
+import { makeWorld, type World as WorkerWorld } from '../helpers/world.ts'
 import { addMember, loggedEvents, messageRow, openWorld, sentMessage, type World, WS } from './helpers.ts'
 
 const PUBLIC_URL = 'https://nudge.example'
@@ -194,5 +200,96 @@ describe('default SMS status callback', () => {
       url: 'https://x.example',
     })
     expect(withDeliveryReports('sms', undefined, PUBLIC_URL, 'club-1')).toBeUndefined()
+  })
+})
+
+describeEachDriver('SMS sent by the dispatcher, reported back by Twilio', (driver) => {
+  let world: WorkerWorld
+  let twilio: HttpPeer
+  afterAll(async () => {
+    await world.close()
+    await twilio.close()
+  })
+
+  it('asks for reports at this Nudge by default; a permanent failure stops the next SMS to that number', async () => {
+    let n = 0
+    twilio = await startHttp((_req, res) => {
+      res.statusCode = 201
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ sid: `SM${String(++n).repeat(32)}`, status: 'queued' }))
+    })
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z', { sending: { publicUrl: PUBLIC_URL } })
+    const sms = {
+      accountSid: `AC${'0'.repeat(32)}`,
+      authToken: AUTH_TOKEN,
+      from: '+15005550006',
+      baseUrl: twilio.url,
+    }
+    await putChannelConfig(world.db, WS, 'sms', sms, world.clock.now())
+    await saveTemplates(
+      world.db,
+      WS,
+      [{ name: 'code', channel: 'sms', category: 'transactional', text: 'Your code is 1234' }],
+      world.clock.now(),
+    )
+    await world.identify('ann', { phone: '+33 6 12 34 56 78' })
+    const [ann] = await world.db.query<{ profile_id: string }>(
+      `SELECT profile_id FROM profiles WHERE user_id = 'ann'`,
+    )
+    const enqueue = (messageId: string) =>
+      enqueueMessages(world.db, [
+        {
+          workspaceId: WS,
+          profileId: ann!.profile_id,
+          messageId,
+          journeyId: null,
+          runId: null,
+          stepId: null,
+          channel: 'sms',
+          template: 'code',
+          payload: { transactional: true },
+          notBefore: world.clock.now(),
+          createdAt: world.clock.now(),
+        },
+      ])
+    await enqueue('msg-sms-1')
+    await world.workers.drain()
+    const form = new URLSearchParams(twilio.requests[0]!.body.toString())
+    expect(form.get('StatusCallback')).toBe(`${PUBLIC_URL}/sms/status/${WS}`)
+    expect(form.get('To')).toBe('+33612345678')
+    const sent = await getMessage(world.db, WS, 'msg-sms-1')
+    expect(sent).toMatchObject({ status: 'sent', providerId: `SM${'1'.repeat(32)}` })
+
+    const app = await buildApp({ db: world.db, log: silentLogger, clock: world.clock, publicUrl: PUBLIC_URL })
+    try {
+      const params = {
+        MessageSid: sent!.providerId!,
+        MessageStatus: 'undelivered',
+        ErrorCode: '30005',
+        To: form.get('To')!,
+      }
+      const res = await app.inject({
+        method: 'POST',
+        url: new URL(form.get('StatusCallback')!).pathname,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': sign(AUTH_TOKEN, form.get('StatusCallback')!, params),
+        },
+        payload: new URLSearchParams(params).toString(),
+      })
+      expect(res.json()).toEqual({ ok: true, recorded: true, messageId: 'msg-sms-1' })
+    } finally {
+      await app.close()
+    }
+    expect(await getMessage(world.db, WS, 'msg-sms-1')).toMatchObject({
+      status: 'bounced',
+      reason: 'Twilio 30005: undelivered',
+    })
+
+    // Even a transactional SMS is not sent to a number that does not exist.
+    await enqueue('msg-sms-2')
+    await world.workers.drain()
+    expect(twilio.requests).toHaveLength(1)
+    expect((await getMessage(world.db, WS, 'msg-sms-2'))?.status).toBe('suppressed')
   })
 })
