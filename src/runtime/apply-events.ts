@@ -11,8 +11,10 @@ import type { Logger } from '../log.ts'
 import type { Tx } from '../store/db.ts'
 import { insertEvents } from '../store/events.ts'
 import type { PendingEvent, ProcessedEvent } from '../store/processing.ts'
+import { eventFactsOf } from '../store/profile-facts.ts'
 import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
 import { joinGroup, readCounters, saveProfile } from '../store/profiles/write.ts'
+import { closeRoundCache, openRoundCache, type RoundCache } from '../store/round-cache.ts'
 import type { FollowUp, HookContext, ProcessorHook } from './hooks.ts'
 
 export class EventFailure extends Error {
@@ -66,6 +68,27 @@ export async function applyEvents(
   const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
   await prefetchProfiles(tx, inputs, cache)
+  // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts).
+  const round = openRoundCache(tx, cache.profileIds())
+  try {
+    return await applyInRound(tx, events, inputs, now, deps, cache, round, done, followUps, gather)
+  } finally {
+    closeRoundCache(tx)
+  }
+}
+
+async function applyInRound(
+  tx: Tx,
+  events: readonly PendingEvent[],
+  inputs: ReadonlyArray<{ readonly workspaceId: string; readonly input: IdentityInput }>,
+  now: Date,
+  deps: ApplyDeps,
+  cache: ProfileCache,
+  round: RoundCache,
+  done: ProcessedEvent[],
+  followUps: NewEvent[],
+  gather: boolean,
+): Promise<ProcessedEvent[]> {
   for (const [index, event] of events.entries()) {
     let hookName: string | null = null
     try {
@@ -73,8 +96,10 @@ export async function applyEvents(
       const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache)
       const { workspaceId } = event
       const { profileId } = resolved
+      if (resolved.created) round.created(workspaceId, profileId)
       // Events of this batch already assigned to a profile merged away now belong to the survivor.
       if (resolved.merged.length) {
+        round.merged(workspaceId, profileId, resolved.merged)
         const gone = new Set(resolved.merged)
         for (let i = 0; i < done.length; i++) {
           const d = done[i] as ProcessedEvent
@@ -92,6 +117,16 @@ export async function applyEvents(
         now,
       )
       cache.update(workspaceId, profileId, next)
+      if (resolved.created)
+        round.setRecord(workspaceId, profileId, {
+          userId: resolved.userId,
+          ...next,
+          stage: null,
+          score: null,
+          badges: new Map(),
+          segments: new Set(),
+        })
+      else round.patchRecord(workspaceId, profileId, { userId: resolved.userId, ...next })
       const group = groupOf(event)
       if (group) await joinGroup(tx, workspaceId, profileId, group, event.timestamp, now)
 
@@ -119,6 +154,7 @@ export async function applyEvents(
           state = { ...state, traits, timezone: canonicalTimezone(traits.timezone) ?? state.timezone }
           await saveProfile(tx, workspaceId, profileId, state, null, now)
           cache.update(workspaceId, profileId, state)
+          round.patchRecord(workspaceId, profileId, state)
           return traits
         }
         for (const hook of deps.hooks) {
@@ -141,6 +177,7 @@ export async function applyEvents(
         if (!gather) await flush(tx, deps.hooks, followUps, (name) => (hookName = name))
         hookName = null
       }
+      round.processed(workspaceId, profileId, { ...eventFactsOf(event), messageId: event.messageId })
       done.push({ workspaceId, seq: event.seq, profileId })
     } catch (err) {
       throw new EventFailure(event, hookName, err)

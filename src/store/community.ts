@@ -4,6 +4,8 @@ import type { HeldBadge } from '../domain/community/badges.ts'
 import type { ScoreState } from '../domain/community/score.ts'
 import type { StageOutcome, StageState } from '../domain/community/stage-progress.ts'
 import type { Queryable } from './db.ts'
+import { loadProfileRecords } from './profile-facts.ts'
+import { roundCacheOf } from './round-cache.ts'
 import { TIMERS_CHANNEL } from './timers.ts'
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
@@ -35,6 +37,7 @@ export async function saveStageOutcome(
     )
   }
   const s = out.state
+  roundCacheOf(q)?.patchRecord(ws, profileId, { stage: s })
   if (!s) {
     await q.query('DELETE FROM profile_stages WHERE workspace_id = $1 AND profile_id = $2', [ws, profileId])
     return
@@ -53,6 +56,9 @@ export async function loadStageState(
   ws: string,
   profileId: string,
 ): Promise<StageState | null> {
+  const round = roundCacheOf(q)
+  if (round)
+    return (await round.record(ws, profileId, (ids) => loadProfileRecords(q, ws, ids)))?.stage ?? null
   const [r] = await q.query(
     'SELECT stage, entered_at, demotion_pending_since, stuck_notified_at FROM profile_stages WHERE workspace_id = $1 AND profile_id = $2',
     [ws, profileId],
@@ -74,6 +80,7 @@ export async function saveScore(
   s: ScoreState,
   halfLifeMs: number,
 ): Promise<void> {
+  roundCacheOf(q)?.patchRecord(ws, profileId, { score: s })
   await q.query(
     `INSERT INTO profile_scores (workspace_id, profile_id, value, at, rank_key)
      VALUES ($1, $2, $3::double precision, $4::timestamptz,
@@ -85,6 +92,9 @@ export async function saveScore(
 }
 
 export async function loadScore(q: Queryable, ws: string, profileId: string): Promise<ScoreState | null> {
+  const round = roundCacheOf(q)
+  if (round)
+    return (await round.record(ws, profileId, (ids) => loadProfileRecords(q, ws, ids)))?.score ?? null
   const [r] = await q.query(
     'SELECT value, at FROM profile_scores WHERE workspace_id = $1 AND profile_id = $2',
     [ws, profileId],
@@ -99,6 +109,11 @@ export async function saveBadge(
   h: HeldBadge,
   revokedBy: string | null = null,
 ): Promise<void> {
+  const round = roundCacheOf(q)
+  if (round) {
+    const held = (await round.record(ws, profileId, (ids) => loadProfileRecords(q, ws, ids)))?.badges
+    if (held) round.patchRecord(ws, profileId, { badges: new Map(held).set(h.badge, h) })
+  }
   await q.query(
     `INSERT INTO profile_badges (workspace_id, profile_id, badge, count, first_awarded_at, last_awarded_at, revoked_at, revoked_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -123,6 +138,11 @@ export async function loadBadges(
   ws: string,
   profileId: string,
 ): Promise<Map<string, HeldBadge>> {
+  const round = roundCacheOf(q)
+  if (round) {
+    const record = await round.record(ws, profileId, (ids) => loadProfileRecords(q, ws, ids))
+    return new Map(record?.badges ?? [])
+  }
   const rows = await q.query(
     'SELECT badge, count, first_awarded_at, last_awarded_at, revoked_at FROM profile_badges WHERE workspace_id = $1 AND profile_id = $2',
     [ws, profileId],

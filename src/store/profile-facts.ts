@@ -6,6 +6,7 @@ import { DEFAULT_SCORE_CONFIG } from '../domain/community/score-config.ts'
 import { durationMs } from '../domain/conditions/duration.ts'
 import type { EventFacts, ProfileFacts } from '../domain/conditions/types.ts'
 import type { Queryable } from './db.ts'
+import { type ProfileRecord, roundCacheOf } from './round-cache.ts'
 
 const DEFAULT_HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
 
@@ -15,6 +16,13 @@ export async function loadProfileFacts(
   profileId: string,
   now: Date,
 ): Promise<ProfileFacts | undefined> {
+  const round = roundCacheOf(db)
+  if (round) {
+    const record = await round.record(workspaceId, profileId, (ids) =>
+      loadProfileRecords(db, workspaceId, ids),
+    )
+    return record ? factsOf(profileId, record, now) : undefined
+  }
   return (await loadProfilesFacts(db, workspaceId, [profileId], now)).get(profileId)
 }
 
@@ -25,6 +33,49 @@ export async function loadProfilesFacts(
   profileIds: readonly string[],
   now: Date,
 ): Promise<Map<string, ProfileFacts>> {
+  const out = new Map<string, ProfileFacts>()
+  if (roundCacheOf(db)) {
+    for (const id of profileIds) {
+      const facts = await loadProfileFacts(db, workspaceId, id, now)
+      if (facts) out.set(id, facts)
+    }
+    return out
+  }
+  for (const [id, record] of await loadProfileRecords(db, workspaceId, profileIds))
+    out.set(id, factsOf(id, record, now))
+  return out
+}
+
+function factsOf(profileId: string, r: ProfileRecord, now: Date): ProfileFacts {
+  const badges = new Set<string>()
+  for (const [badge, held] of r.badges) if (held.revokedAt === null) badges.add(badge)
+  return {
+    profileId,
+    userId: r.userId,
+    traits: r.traits,
+    firstSeenAt: r.firstSeenAt,
+    lastSeenAt: r.lastSeenAt,
+    timezone: r.timezone,
+    segments: new Set(r.segments),
+    badges,
+    stage: r.stage?.stage ?? null,
+    score: r.score ? scoreAt(r.score, now, DEFAULT_HALF_LIFE_MS) : 0,
+  }
+}
+
+const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
+
+/**
+ * Profiles with their community state (stage, score, badges held or revoked) and segment
+ * memberships, in one statement; missing profiles are absent.
+ */
+export async function loadProfileRecords(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+): Promise<Map<string, ProfileRecord>> {
+  const out = new Map<string, ProfileRecord>()
+  if (profileIds.length === 0) return out
   const rows = await db.query<{
     profile_id: string
     user_id: string | null
@@ -33,15 +84,20 @@ export async function loadProfilesFacts(
     first_seen_at: Date
     last_seen_at: Date
     stage: string | null
+    entered_at: Date | null
+    demotion_pending_since: Date | null
+    stuck_notified_at: Date | null
     score_value: number | null
     score_at: Date | null
-    badges: string[] | null
+    badges: Array<{ b: string; c: number; f: string; l: string; r: string | null }> | null
     segments: string[] | null
   }>(
     `SELECT p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at,
-       s.stage, sc.value AS score_value, sc.at AS score_at,
-       (SELECT array_agg(b.badge) FROM profile_badges b
-         WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id AND b.revoked_at IS NULL) AS badges,
+       s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at,
+       sc.value AS score_value, sc.at AS score_at,
+       (SELECT jsonb_agg(jsonb_build_object('b', b.badge, 'c', b.count, 'f', b.first_awarded_at,
+            'l', b.last_awarded_at, 'r', b.revoked_at))
+         FROM profile_badges b WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id) AS badges,
        (SELECT array_agg(m.segment_id) FROM segment_members m
          WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.profile_id) AS segments
      FROM profiles p
@@ -50,22 +106,39 @@ export async function loadProfilesFacts(
      WHERE p.workspace_id = $1 AND p.profile_id = ANY($2::uuid[])`,
     [workspaceId, profileIds],
   )
-  const out = new Map<string, ProfileFacts>()
   for (const r of rows)
     out.set(r.profile_id, {
-      profileId: r.profile_id,
       userId: r.user_id,
       traits: r.traits,
-      firstSeenAt: r.first_seen_at,
-      lastSeenAt: r.last_seen_at,
       timezone: r.timezone,
-      segments: new Set(r.segments ?? []),
-      badges: new Set(r.badges ?? []),
-      stage: r.stage,
+      firstSeenAt: new Date(r.first_seen_at),
+      lastSeenAt: new Date(r.last_seen_at),
+      stage:
+        r.stage !== null && r.entered_at !== null
+          ? {
+              stage: r.stage,
+              enteredAt: new Date(r.entered_at),
+              demotionPendingSince: date(r.demotion_pending_since),
+              stuckNotifiedAt: date(r.stuck_notified_at),
+            }
+          : null,
       score:
         r.score_value !== null && r.score_at !== null
-          ? scoreAt({ value: r.score_value, at: r.score_at }, now, DEFAULT_HALF_LIFE_MS)
-          : 0,
+          ? { value: Number(r.score_value), at: new Date(r.score_at) }
+          : null,
+      badges: new Map(
+        (r.badges ?? []).map((b) => [
+          b.b,
+          {
+            badge: b.b,
+            count: Number(b.c),
+            firstAwardedAt: new Date(b.f),
+            lastAwardedAt: new Date(b.l),
+            revokedAt: date(b.r),
+          },
+        ]),
+      ),
+      segments: new Set(r.segments ?? []),
     })
   return out
 }
@@ -100,7 +173,26 @@ export async function loadEventFacts(
   names: readonly string[],
   limit = 10_000,
 ): Promise<Array<EventFacts & { messageId: string }>> {
-  return (await loadEventFactsOfProfiles(db, workspaceId, [profileId], names, limit)).get(profileId) ?? []
+  const round = roundCacheOf(db)
+  if (!round)
+    return (await loadEventFactsOfProfiles(db, workspaceId, [profileId], names, limit)).get(profileId) ?? []
+  if (names.length === 0) return []
+  const wanted = [...new Set(names)].sort()
+  const stored = await round.part<ReadonlyArray<EventFacts & { messageId: string }>>(
+    `history:${limit}:${wanted.join('\u0000')}`,
+    workspaceId,
+    profileId,
+    (ids) => loadEventFactsOfProfiles(db, workspaceId, ids, wanted, limit),
+    [],
+  )
+  // Events of this round are filed under their profile only when it commits.
+  const set = new Set(wanted)
+  const seen = new Set(stored.map((e) => e.messageId))
+  const recent = round
+    .processedEvents(workspaceId, profileId)
+    .filter((e) => set.has(e.name ?? '') && !seen.has(e.messageId))
+    .reverse()
+  return [...recent, ...stored]
 }
 
 /** loadEventFacts for many profiles in one statement (backfills), `limit` newest per profile. */

@@ -3,6 +3,7 @@
 import { type Run, runFromJSON, runToJSON } from '../domain/journeys/run.ts'
 import type { TraceEntry } from '../domain/journeys/trace.ts'
 import type { Queryable } from './db.ts'
+import { roundCacheOf } from './round-cache.ts'
 
 export interface StoredRun {
   readonly run: Run
@@ -11,13 +12,32 @@ export interface StoredRun {
 }
 
 export async function openRuns(db: Queryable, workspaceId: string, profileId: string): Promise<StoredRun[]> {
-  const rows = await db.query<{ state: unknown; journey_id: string; version: number }>(
-    `SELECT state, journey_id, version FROM journey_runs
-     WHERE workspace_id = $1 AND profile_id = $2 AND ended_at IS NULL
-     ORDER BY started_at, run_id`,
-    [workspaceId, profileId],
+  const load = (ids: readonly string[]) => openRunsOf(db, workspaceId, ids)
+  const round = roundCacheOf(db)
+  if (round) return [...(await round.part<readonly StoredRun[]>('runs', workspaceId, profileId, load, []))]
+  return (await load([profileId])).get(profileId) ?? []
+}
+
+/** openRuns of many profiles in one statement; profiles without open runs are absent. */
+async function openRunsOf(
+  db: Queryable,
+  workspaceId: string,
+  profileIds: readonly string[],
+): Promise<Map<string, StoredRun[]>> {
+  const rows = await db.query<{ profile_id: string; state: unknown; journey_id: string; version: number }>(
+    `SELECT profile_id, state, journey_id, version FROM journey_runs
+     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND ended_at IS NULL
+     ORDER BY profile_id, started_at, run_id`,
+    [workspaceId, profileIds],
   )
-  return rows.map((r) => ({ run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }))
+  const out = new Map<string, StoredRun[]>()
+  for (const r of rows) {
+    const run = { run: runFromJSON(r.state), journeyId: r.journey_id, version: r.version }
+    const list = out.get(r.profile_id)
+    if (list) list.push(run)
+    else out.set(r.profile_id, [run])
+  }
+  return out
 }
 
 /** Locks and loads runs in one statement, keyed by `profileId/runId`; missing ones are absent. */
@@ -59,12 +79,24 @@ export async function pastEntries(
   profileId: string,
   journeyId: string,
 ): Promise<Array<{ key: string; enteredAt: Date }>> {
-  const rows = await db.query<{ entry_key: string; started_at: Date }>(
-    `SELECT entry_key, started_at FROM journey_runs
-     WHERE workspace_id = $1 AND profile_id = $2 AND journey_id = $3 ORDER BY started_at`,
-    [workspaceId, profileId, journeyId],
-  )
-  return rows.map((r) => ({ key: r.entry_key, enteredAt: r.started_at }))
+  const load = async (ids: readonly string[]) => {
+    const rows = await db.query<{ profile_id: string; entry_key: string; started_at: Date }>(
+      `SELECT profile_id, entry_key, started_at FROM journey_runs
+       WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND journey_id = $3 ORDER BY profile_id, started_at`,
+      [workspaceId, ids, journeyId],
+    )
+    const out = new Map<string, Array<{ key: string; enteredAt: Date }>>()
+    for (const r of rows) {
+      const entry = { key: r.entry_key, enteredAt: new Date(r.started_at) }
+      const list = out.get(r.profile_id)
+      if (list) list.push(entry)
+      else out.set(r.profile_id, [entry])
+    }
+    return out
+  }
+  const round = roundCacheOf(db)
+  if (round) return [...(await round.part(`entries:${journeyId}`, workspaceId, profileId, load, []))]
+  return (await load([profileId])).get(profileId) ?? []
 }
 
 export async function saveRun(db: Queryable, workspaceId: string, run: Run): Promise<void> {
@@ -77,6 +109,9 @@ export async function saveRuns(
   runs: ReadonlyArray<{ readonly workspaceId: string; readonly run: Run }>,
 ): Promise<void> {
   if (runs.length === 0) return
+  // Runs are read through the round cache: the next read of these profiles takes them anew.
+  const round = roundCacheOf(db)
+  if (round) for (const r of runs) round.forget(r.workspaceId, r.run.profileId)
   // One statement may not update a row twice: keep each run's last state.
   const last = new Map<string, { readonly workspaceId: string; readonly run: Run }>()
   for (const r of runs) last.set(`${r.workspaceId}\u0000${r.run.profileId}\u0000${r.run.id}`, r)

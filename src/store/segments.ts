@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { Segment } from '../domain/segments/types.ts'
 import type { Queryable } from './db.ts'
 import { PROFILE_COLUMNS, type ProfileRow, type ProfileSummary, summary } from './profiles/read.ts'
+import { roundCacheOf } from './round-cache.ts'
 import { scheduleTimers } from './timers.ts'
 
 /** Re-evaluates one segment for one profile when time alone may change the answer. */
@@ -185,6 +186,11 @@ export async function insertMembers(
   at: Date,
 ): Promise<void> {
   if (rows.length === 0) return
+  forgetMembers(
+    db,
+    workspaceId,
+    rows.map((r) => r.profileId),
+  )
   await db.query(
     `INSERT INTO segment_members (workspace_id, profile_id, segment_id, entered_at)
      SELECT $1, x.p, x.s, $3 FROM jsonb_to_recordset($2::jsonb) AS x(p uuid, s text)
@@ -199,6 +205,11 @@ export async function deleteMembers(
   rows: readonly Membership[],
 ): Promise<void> {
   if (rows.length === 0) return
+  forgetMembers(
+    db,
+    workspaceId,
+    rows.map((r) => r.profileId),
+  )
   // The ANY on profile_id keeps this an index scan however many members the table holds.
   await db.query(
     `DELETE FROM segment_members m
@@ -218,6 +229,7 @@ export async function dropProfileMemberships(
   profileIds: readonly string[],
 ): Promise<void> {
   if (profileIds.length === 0) return
+  forgetMembers(db, workspaceId, profileIds)
   await db.query('DELETE FROM segment_members WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[])', [
     workspaceId,
     profileIds,
@@ -312,4 +324,10 @@ export async function listMembers(
     items: items.map((r) => ({ ...summary(r), enteredAt: r.entered_at })),
     next: rows.length > page.limit && last ? { enteredAt: last.entered_key, id: last.profile_id } : undefined,
   }
+}
+
+/** Memberships are part of the round's profile records: the next read takes them anew. */
+function forgetMembers(db: Queryable, workspaceId: string, profileIds: readonly string[]): void {
+  const round = roundCacheOf(db)
+  if (round) for (const id of profileIds) round.forget(workspaceId, id)
 }

@@ -11,6 +11,7 @@ import { type CompiledStages, compileStages, type StageConfig } from '../../doma
 import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
 import { loadCommunitySettings } from '../../store/community-settings.ts'
 import type { Queryable } from '../../store/db.ts'
+import { roundCacheOf } from '../../store/round-cache.ts'
 
 export interface CommunitySettings {
   readonly stageConfig: StageConfig
@@ -34,7 +35,13 @@ export function compileSettings(
   }
 }
 
-export async function loadSettings(q: Queryable, ws: string): Promise<CommunitySettings> {
+export function loadSettings(q: Queryable, ws: string): Promise<CommunitySettings> {
+  // Once per processing round: every event of the round reads the same configuration.
+  const round = roundCacheOf(q)
+  return round ? round.memo(`community-settings:${ws}`, () => readSettings(q, ws)) : readSettings(q, ws)
+}
+
+async function readSettings(q: Queryable, ws: string): Promise<CommunitySettings> {
   const s = await loadCommunitySettings(q, ws)
   return compileSettings(
     (s.stages as StageConfig | null) ?? DEFAULT_STAGE_CONFIG,

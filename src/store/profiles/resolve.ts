@@ -56,6 +56,17 @@ export class ProfileCache {
     const known = this.#profiles.get(key)
     if (known) this.#profiles.set(key, { ...known, state })
   }
+  /** The profiles known so far, by workspace. */
+  profileIds(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const key of this.#profiles.keys()) {
+      const [ws, id] = key.split('\u0000') as [string, string]
+      const list = out.get(ws)
+      if (list) list.push(id)
+      else out.set(ws, [id])
+    }
+    return out
+  }
   /** After a merge or a new identity, the simple way to stay right is to forget. */
   clear(): void {
     this.#byIdentity.clear()
