@@ -13,9 +13,10 @@ import { insertEvents } from '../store/events.ts'
 import type { PendingEvent, ProcessedEvent } from '../store/processing.ts'
 import { eventFactsOf } from '../store/profile-facts.ts'
 import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
-import { joinGroup, readCounters, saveProfile } from '../store/profiles/write.ts'
+import { joinGroup } from '../store/profiles/write.ts'
 import { closeRoundCache, openRoundCache, type RoundCache } from '../store/round-cache.ts'
 import type { FollowUp, HookContext, ProcessorHook } from './hooks.ts'
+import { ProfileWrites } from './profile-writes.ts'
 
 export class EventFailure extends Error {
   readonly event: PendingEvent
@@ -71,29 +72,39 @@ export async function applyEvents(
   // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts).
   const round = openRoundCache(tx, cache.profileIds())
   try {
-    return await applyInRound(tx, events, inputs, now, deps, cache, round, done, followUps, gather)
+    return await applyInRound(tx, events, now, deps, { inputs, cache, round, done, followUps, gather })
   } finally {
     closeRoundCache(tx)
   }
 }
 
+interface RoundState {
+  readonly inputs: ReadonlyArray<{ readonly workspaceId: string; readonly input: IdentityInput }>
+  readonly cache: ProfileCache
+  readonly round: RoundCache
+  readonly done: ProcessedEvent[]
+  readonly followUps: NewEvent[]
+  readonly gather: boolean
+}
+
 async function applyInRound(
   tx: Tx,
   events: readonly PendingEvent[],
-  inputs: ReadonlyArray<{ readonly workspaceId: string; readonly input: IdentityInput }>,
   now: Date,
   deps: ApplyDeps,
-  cache: ProfileCache,
-  round: RoundCache,
-  done: ProcessedEvent[],
-  followUps: NewEvent[],
-  gather: boolean,
+  { inputs, cache, round, done, followUps, gather }: RoundState,
 ): Promise<ProcessedEvent[]> {
+  // Profile fields and counters, written once at the end of the round.
+  const profiles = new ProfileWrites()
+  const writeProfiles = () => profiles.write(tx, now)
   for (const [index, event] of events.entries()) {
     let hookName: string | null = null
     try {
       const input = inputs[index]?.input ?? identityInput(event)
-      const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache)
+      // A lookup that misses the batch's cache reads profiles: write the round's first.
+      const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache, {
+        beforeLookup: writeProfiles,
+      })
       const { workspaceId } = event
       const { profileId } = resolved
       if (resolved.created) round.created(workspaceId, profileId)
@@ -108,14 +119,7 @@ async function applyInRound(
       }
       const next = applyEvent(resolved.state, event)
       const counter = counterName(event)
-      await saveProfile(
-        tx,
-        workspaceId,
-        profileId,
-        next,
-        counter ? { name: counter, at: event.timestamp } : null,
-        now,
-      )
+      profiles.save(workspaceId, profileId, next, counter ? { name: counter, at: event.timestamp } : null)
       cache.update(workspaceId, profileId, next)
       if (resolved.created)
         round.setRecord(workspaceId, profileId, {
@@ -126,7 +130,7 @@ async function applyInRound(
           badges: new Map(),
           segments: new Set(),
         })
-      else round.patchRecord(workspaceId, profileId, { userId: resolved.userId, ...next })
+      round.row(workspaceId, profileId, { userId: resolved.userId, ...next })
       const group = groupOf(event)
       if (group) await joinGroup(tx, workspaceId, profileId, group, event.timestamp, now)
 
@@ -145,16 +149,16 @@ async function applyInRound(
           mergedProfileIds: resolved.merged,
         })
         const counters = {
-          get: async (name: string) => (await readCounters(tx, workspaceId, profileId, name))[0] ?? null,
-          all: () => readCounters(tx, workspaceId, profileId),
+          get: async (name: string) => (await profiles.counters(tx, workspaceId, profileId, name))[0] ?? null,
+          all: () => profiles.counters(tx, workspaceId, profileId),
         }
         // Trait writes go through here so the batch's profile cache stays true.
         const updateTraits = async (changes: Readonly<Record<string, unknown>>) => {
           const traits = mergeTraits(state.traits, changes)
           state = { ...state, traits, timezone: canonicalTimezone(traits.timezone) ?? state.timezone }
-          await saveProfile(tx, workspaceId, profileId, state, null, now)
+          profiles.save(workspaceId, profileId, state, null)
           cache.update(workspaceId, profileId, state)
-          round.patchRecord(workspaceId, profileId, state)
+          round.row(workspaceId, profileId, state)
           return traits
         }
         for (const hook of deps.hooks) {
@@ -177,6 +181,7 @@ async function applyInRound(
         if (!gather) await flush(tx, deps.hooks, followUps, (name) => (hookName = name))
         hookName = null
       }
+      if (!gather) await writeProfiles()
       round.processed(workspaceId, profileId, { ...eventFactsOf(event), messageId: event.messageId })
       done.push({ workspaceId, seq: event.seq, profileId })
     } catch (err) {
@@ -185,6 +190,7 @@ async function applyInRound(
   }
   try {
     await flush(tx, deps.hooks, followUps, () => {})
+    await writeProfiles()
   } catch (err) {
     throw new FlushFailure(err)
   }

@@ -28,6 +28,11 @@ export interface ProfileRecord {
   readonly segments: ReadonlySet<string>
 }
 
+/** The fields of the profile row itself. */
+export type ProfileRow = Partial<
+  Pick<ProfileRecord, 'userId' | 'traits' | 'timezone' | 'firstSeenAt' | 'lastSeenAt'>
+>
+
 export type PastEvent = EventFacts & { readonly messageId: string }
 
 type LoadMany<T> = (ids: readonly string[]) => Promise<ReadonlyMap<string, T>>
@@ -44,6 +49,8 @@ export class RoundCache {
   readonly #memo = new Map<string, Promise<unknown>>()
   /** Events this round processed, by profile: the log files them under their profile at its end. */
   readonly #processed = new Map<string, PastEvent[]>()
+  /** The processor's fields of the round's profiles, newer than the database's. */
+  readonly #rows = new Map<string, ProfileRow>()
 
   constructor(profiles: ReadonlyMap<string, Iterable<string>>) {
     for (const [ws, ids] of profiles) this.#profiles.set(ws, new Set(ids))
@@ -89,9 +96,27 @@ export class RoundCache {
     for (const [key, values] of this.#parts) if (key.endsWith(`\u0000${ws}`)) values.delete(profileId)
   }
 
-  /** The profile's record, loaded with the round's others by `loadMany`. */
+  /**
+   * The profile's record, loaded with the round's others by `loadMany`. The profile's own
+   * fields are the processor's (it writes them to the database only at the end of the round).
+   */
   record(ws: string, profileId: string, loadMany: LoadMany<ProfileRecord>): Promise<ProfileRecord | null> {
-    return this.part<ProfileRecord | null>(RECORD, ws, profileId, loadMany, null)
+    const withRows: LoadMany<ProfileRecord> = async (ids) => {
+      const loaded = new Map(await loadMany(ids))
+      for (const [id, record] of loaded) {
+        const row = this.#rows.get(`${ws}\u0000${id}`)
+        if (row) loaded.set(id, { ...record, ...row })
+      }
+      return loaded
+    }
+    return this.part<ProfileRecord | null>(RECORD, ws, profileId, withRows, null)
+  }
+
+  /** The profile's fields as the processor holds them now (saved at the end of the round). */
+  row(ws: string, profileId: string, row: ProfileRow): void {
+    const key = `${ws}\u0000${profileId}`
+    this.#rows.set(key, { ...this.#rows.get(key), ...row })
+    this.patchRecord(ws, profileId, row)
   }
 
   /** Patches the profile's record where the round holds it. */
@@ -136,6 +161,9 @@ export class RoundCache {
       if (!list) continue
       this.#processed.delete(`${ws}\u0000${g}`)
       for (const e of list) this.processed(ws, survivor, e)
+    }
+    for (const g of gone) {
+      this.#rows.delete(`${ws}\u0000${g}`)
       this.forget(ws, g)
     }
     this.forget(ws, survivor)

@@ -110,10 +110,15 @@ export async function resolveProfile(
   at: Date,
   now: Date,
   cache: ProfileCache,
+  opts: {
+    /** Called before the database is read: a caller holding profile writes back writes them. */
+    readonly beforeLookup?: () => Promise<void>
+  } = {},
 ): Promise<ResolvedProfile> {
   const identities = identitiesOf(input)
   const fast = fromCache(workspaceId, input, identities, cache)
   if (fast) return fast
+  await opts.beforeLookup?.()
 
   let createdId: string | null = null
   const merged: string[] = []

@@ -226,6 +226,67 @@ export async function saveProfile(
   )
 }
 
+/** A profile's fields after a round, and what the round adds to its event counters. */
+export interface ProfileSave {
+  readonly workspaceId: string
+  readonly profileId: string
+  readonly state: ProfileState
+  readonly counters: ReadonlyMap<
+    string,
+    { readonly count: number; readonly firstAt: Date; readonly lastAt: Date }
+  >
+}
+
+/**
+ * saveProfile for many profiles in one statement: each profile's last state, and the
+ * counters bumped by how many of their events the round saw.
+ */
+export async function saveProfiles(tx: Queryable, saves: readonly ProfileSave[], now: Date): Promise<void> {
+  if (saves.length === 0) return
+  const ordered = [...saves].sort((a, b) =>
+    a.workspaceId === b.workspaceId
+      ? a.profileId.localeCompare(b.profileId)
+      : a.workspaceId.localeCompare(b.workspaceId),
+  )
+  const profiles = ordered.map((s) => ({
+    w: s.workspaceId,
+    p: s.profileId,
+    t: s.state.traits,
+    z: s.state.timezone,
+    f: iso(s.state.firstSeenAt),
+    l: iso(s.state.lastSeenAt),
+  }))
+  const counters = ordered.flatMap((s) =>
+    [...s.counters]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([e, c]) => ({
+        w: s.workspaceId,
+        p: s.profileId,
+        e,
+        n: c.count,
+        f: iso(c.firstAt),
+        l: iso(c.lastAt),
+      })),
+  )
+  // A data-modifying WITH runs whether or not the statement reads it.
+  await tx.query(
+    `WITH p AS (
+       UPDATE profiles p SET traits = x.t, timezone = x.z, first_seen_at = x.f, last_seen_at = x.l, updated_at = $3
+       FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, t jsonb, z text, f timestamptz, l timestamptz)
+       WHERE p.workspace_id = x.w AND p.profile_id = x.p
+       RETURNING 1
+     )
+     INSERT INTO profile_event_counters AS c (workspace_id, profile_id, event, count, first_at, last_at)
+     SELECT y.w, y.p, y.e, y.n, y.f, y.l
+     FROM jsonb_to_recordset($2::jsonb) AS y(w text, p uuid, e text, n int, f timestamptz, l timestamptz)
+     ON CONFLICT (workspace_id, profile_id, event) DO UPDATE SET
+       count = c.count + excluded.count,
+       first_at = least(c.first_at, excluded.first_at),
+       last_at = greatest(c.last_at, excluded.last_at)`,
+    [JSON.stringify(profiles), JSON.stringify(counters), iso(now)],
+  )
+}
+
 /** Upserts the group with its traits (merged like profile traits) and the membership. */
 export async function joinGroup(
   tx: Queryable,
