@@ -6,7 +6,10 @@
 // Usage: npm run bench:engine   (BENCH_DATABASE_URL, default local PostgreSQL;
 //   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS, BENCH_PART=timers|latency)
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { loadConfig } from '../src/config.ts'
 import { systemClock } from '../src/domain/clock.ts'
 import { evaluate } from '../src/domain/conditions/evaluate.ts'
@@ -22,6 +25,7 @@ import { applyJourney } from '../src/store/journeys.ts'
 import { OUTBOX_CHANNEL } from '../src/store/messages.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { fromPg } from '../src/store/pg.ts'
+import { saveTemplates } from '../src/store/workspace-templates.ts'
 import { ensureDefaultWorkspace } from '../src/store/workspaces.ts'
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -170,7 +174,24 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 
 async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-engine-'))
   await publish(db, instantJourney)
+  // A real message: the dispatcher renders it and hands it to the local mailbox (the default
+  // channel without NUDGE_SMTP_URL). Transactional, so the default cap and quiet hours let it by.
+  await saveTemplates(
+    db,
+    'default',
+    [
+      {
+        name: 'answer',
+        channel: 'email',
+        category: 'transactional',
+        subject: 'Pong for {{ profile.traits.name }}',
+        text: 'You pinged at {{ event.timestamp }}.',
+      },
+    ],
+    new Date(),
+  )
   const node = await startNode(
     loadConfig({
       PORT: '0',
@@ -178,9 +199,34 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
       DATABASE_URL: dbUrl,
       NUDGE_WRITE_KEY: WRITE_KEY,
       NUDGE_LOG_LEVEL: 'warn',
+      NUDGE_DATA_DIR: dataDir,
     }),
     silentLogger,
   )
+  // The members exist, with an address, before the timed pings.
+  const members = Array.from({ length: 1000 }, (_, i) => ({
+    type: 'identify',
+    userId: `user-${i}`,
+    traits: { name: `Member ${i}`, email: `user-${i}@bench.example` },
+  }))
+  for (let i = 0; i < members.length; i += 100) {
+    const res = await fetch(`${node.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({ batch: members.slice(i, i + 100) }),
+    })
+    if (!res.ok) throw new Error(`identify batch: HTTP ${res.status}`)
+  }
+  for (;;) {
+    const [left] = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM events WHERE processed_at IS NULL',
+    )
+    if (left?.n === 0) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
   // On each outbox NOTIFY, read the new messages; a message counts from the moment the
@@ -267,11 +313,17 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 50))
   await unlisten()
   agent.destroy()
+  // The dispatcher's side, for the record: what became of the messages by the cut-off.
+  const statuses = await db.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM messages WHERE journey_id = 'bench-instant' GROUP BY status ORDER BY status`,
+  )
   await node.stop()
+  rmSync(dataDir, { recursive: true, force: true })
   const sorted = latencies.sort((a, b) => a - b)
   const p50 = percentile(sorted, 0.5)
   const p99 = percentile(sorted, 0.99)
-  return `ingest → outbox: ${total} events at ${Math.round(total / sendSeconds)}/s over HTTP, ${latencies.length} messages, ${errors} errors${failures.size ? ` (${[...failures].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, ${sentAt.size} missing; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} ms   target p99 < 100 ms   ${p99 < 100 && sentAt.size === 0 ? 'MET' : 'MISSED'}`
+  return `ingest → outbox: ${total} events at ${Math.round(total / sendSeconds)}/s over HTTP, ${latencies.length} messages, ${errors} errors${failures.size ? ` (${[...failures].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}, ${sentAt.size} missing; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} ms   target p99 < 100 ms   ${p99 < 100 && sentAt.size === 0 ? 'MET' : 'MISSED'}
+  messages by status at the cut-off: ${statuses.map((r) => `${r.status} ${r.n}`).join(', ')}`
 }
 
 /** Each part in a database of its own: the first part's backlog must not queue ahead of the second's. */

@@ -39,6 +39,7 @@ import {
   sendRequestOf,
 } from './dispatch/compose.ts'
 import { type MessageOutcome, recordOutcome } from './dispatch/record.ts'
+import { makeSettler } from './dispatch/settler.ts'
 import { loadWorkspaces, type WorkspaceContext } from './dispatch/workspace.ts'
 import { makeLoop } from './loop.ts'
 
@@ -94,6 +95,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const random = opts.random ?? Math.random
   const templates = makeTemplateCache()
   const abort = new AbortController()
+  // Delivery events are written without NOTIFY: wake the processors once per commit.
+  const settler = makeSettler(db, () => wakeProcessors())
 
   // One NOTIFY in flight at a time: callers arriving meanwhile share one more, sent after
   // the one in flight (so after their commits).
@@ -270,8 +273,12 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     const result = await plan.sender.send(plan.message, { signal: abort.signal })
     const now = clock.now()
     const outcome = outcomeOf(m, result, now)
-    await db.transaction(async (tx) => {
-      if (!(await recordOutcome(tx, m, outcome, now)) || result.ok) return
+    if (result.ok) {
+      await settler.settle({ message: m, outcome, now })
+      return
+    }
+    await settler.settle({ message: m, outcome, now }, async (tx, settled) => {
+      if (!settled) return
       if (result.bounce === 'hard' && plan.email && m.channel === 'email') {
         await recordChannelSuppression(
           tx,

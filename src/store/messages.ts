@@ -149,33 +149,56 @@ export interface MessageUpdate {
 
 /** Settles a claimed message; false when the lease was lost to another worker. */
 export async function settleMessage(db: Queryable, m: QueuedMessage, u: MessageUpdate): Promise<boolean> {
-  const rows = await db.query(
-    `UPDATE messages SET status = $5, updated_at = $6, last_error = $7,
-       not_before = coalesce($8, not_before), attempts = attempts + $9,
-       payload = payload || $10::jsonb,
-       sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END,
-       reason = coalesce($11, reason), verdicts = coalesce($12::jsonb, verdicts),
-       provider_id = coalesce($13, provider_id),
+  return (await settleMessages(db, [{ message: m, update: u }])).size > 0
+}
+
+/** The key settleMessages answers with: workspace, profile and message id. */
+export const messageKey = (m: Pick<QueuedMessage, 'workspaceId' | 'profileId' | 'messageId'>) =>
+  `${m.workspaceId}\u0000${m.profileId}\u0000${m.messageId}`
+
+/**
+ * Settles claimed messages in one statement; answers the messageKey of each one settled
+ * (a message whose lease was lost to another worker is not).
+ */
+export async function settleMessages(
+  db: Queryable,
+  items: ReadonlyArray<{ readonly message: QueuedMessage; readonly update: MessageUpdate }>,
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const rows = items.map(({ message: m, update: u }) => ({
+    w: m.workspaceId,
+    p: m.profileId,
+    id: m.messageId,
+    lo: m.leaseOwner,
+    st: u.status,
+    at: u.at.toISOString(),
+    er: u.error ?? null,
+    nb: u.notBefore?.toISOString() ?? null,
+    ca: u.countAttempt ? 1 : 0,
+    pp: u.payloadPatch ?? {},
+    re: u.reason ?? null,
+    v: u.verdicts ?? null,
+    pi: u.providerId ?? null,
+  }))
+  const settled = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
+    `UPDATE messages m SET status = x.st, updated_at = x.at, last_error = x.er,
+       not_before = coalesce(x.nb, m.not_before), attempts = m.attempts + x.ca,
+       payload = m.payload || x.pp,
+       sent_at = CASE WHEN x.st = 'sent' THEN x.at ELSE m.sent_at END,
+       reason = coalesce(x.re, m.reason), verdicts = coalesce(x.v, m.verdicts),
+       provider_id = coalesce(x.pi, m.provider_id),
        lease_owner = NULL, lease_until = NULL
-     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3 AND lease_owner = $4
-     RETURNING 1`,
-    [
-      m.workspaceId,
-      m.profileId,
-      m.messageId,
-      m.leaseOwner,
-      u.status,
-      u.at.toISOString(),
-      u.error ?? null,
-      u.notBefore?.toISOString() ?? null,
-      u.countAttempt ? 1 : 0,
-      JSON.stringify(u.payloadPatch ?? {}),
-      u.reason ?? null,
-      u.verdicts ? JSON.stringify(u.verdicts) : null,
-      u.providerId ?? null,
-    ],
+     FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text, lo text, st text, at timestamptz,
+       er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text)
+     WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
+     RETURNING m.workspace_id, m.profile_id, m.message_id`,
+    [JSON.stringify(rows)],
   )
-  return rows.length > 0
+  return new Set(
+    settled.map((r) =>
+      messageKey({ workspaceId: r.workspace_id, profileId: r.profile_id, messageId: r.message_id }),
+    ),
+  )
 }
 
 /** What the guards decided a message is, kept on it so later decisions count it. */

@@ -3,10 +3,11 @@
 // in the run's trace. The event's messageId is derived from the message, so a retried
 // transaction emits nothing twice.
 import type { Verdict } from '../../domain/guards/types.ts'
+import type { TraceEntry } from '../../domain/journeys/trace.ts'
 import type { Tx } from '../../store/db.ts'
-import { emitProfileEvent } from '../../store/events.ts'
-import { type MessageStatus, type QueuedMessage, settleMessage } from '../../store/messages.ts'
-import { insertTrace } from '../../store/runs.ts'
+import { emitProfileEvents, type ProfileEvent } from '../../store/events.ts'
+import { type MessageStatus, messageKey, type QueuedMessage, settleMessages } from '../../store/messages.ts'
+import { insertTraces } from '../../store/runs.ts'
 import { messageProperties } from '../../store/tracking.ts'
 
 export const MESSAGE_EVENTS = {
@@ -40,21 +41,42 @@ export async function recordOutcome(
   o: MessageOutcome,
   now: Date,
 ): Promise<boolean> {
-  const settled = await settleMessage(tx, m, {
-    status: o.status,
-    at: now,
-    reason: o.reason,
-    ...(o.error !== undefined ? { error: o.error } : {}),
-    ...(o.notBefore ? { notBefore: o.notBefore } : {}),
-    ...(o.countAttempt ? { countAttempt: true } : {}),
-    ...(o.verdicts ? { verdicts: o.verdicts } : {}),
-    ...(o.providerId ? { providerId: o.providerId } : {}),
-  })
-  if (!settled) return false
-  if (o.event) {
-    await emitProfileEvent(
-      tx,
-      {
+  return (await recordOutcomes(tx, [{ message: m, outcome: o, now }])).size > 0
+}
+
+export interface OutcomeToRecord {
+  readonly message: QueuedMessage
+  readonly outcome: MessageOutcome
+  readonly now: Date
+}
+
+/**
+ * recordOutcome for many messages, with one statement per table; answers the messageKey
+ * of each message recorded (not those whose lease was lost).
+ */
+export async function recordOutcomes(tx: Tx, items: readonly OutcomeToRecord[]): Promise<Set<string>> {
+  const settled = await settleMessages(
+    tx,
+    items.map(({ message, outcome: o, now }) => ({
+      message,
+      update: {
+        status: o.status,
+        at: now,
+        reason: o.reason,
+        ...(o.error !== undefined ? { error: o.error } : {}),
+        ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+        ...(o.countAttempt ? { countAttempt: true } : {}),
+        ...(o.verdicts ? { verdicts: o.verdicts } : {}),
+        ...(o.providerId ? { providerId: o.providerId } : {}),
+      },
+    })),
+  )
+  const recorded = items.filter((i) => settled.has(messageKey(i.message)))
+  const events: ProfileEvent[] = []
+  const traces: Array<{ workspaceId: string; profileId: string; entries: TraceEntry[] }> = []
+  for (const { message: m, outcome: o, now } of recorded) {
+    if (o.event) {
+      events.push({
         workspaceId: m.workspaceId,
         profileId: m.profileId,
         messageId: `nudge:message:${m.messageId}:${o.event}`,
@@ -64,29 +86,34 @@ export async function recordOutcome(
           ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
         },
         at: now,
-      },
-      { notify: false },
-    )
+      })
+    }
+    if (m.runId && m.journeyId) {
+      traces.push({
+        workspaceId: m.workspaceId,
+        profileId: m.profileId,
+        entries: [
+          {
+            at: now,
+            journeyId: m.journeyId,
+            runId: m.runId,
+            stepId: m.stepId,
+            kind: 'message',
+            message: `${m.channel}:${m.template} ${o.status === 'queued' ? 'waits' : o.status}: ${o.reason}`,
+            data: {
+              messageId: m.messageId,
+              template: m.template,
+              channel: m.channel,
+              status: o.status,
+              ...(o.notBefore ? { notBefore: o.notBefore.toISOString() } : {}),
+              ...(o.verdicts ? { verdicts: o.verdicts } : {}),
+            },
+          },
+        ],
+      })
+    }
   }
-  if (m.runId && m.journeyId) {
-    await insertTrace(tx, m.workspaceId, m.profileId, [
-      {
-        at: now,
-        journeyId: m.journeyId,
-        runId: m.runId,
-        stepId: m.stepId,
-        kind: 'message',
-        message: `${m.channel}:${m.template} ${o.status === 'queued' ? 'waits' : o.status}: ${o.reason}`,
-        data: {
-          messageId: m.messageId,
-          template: m.template,
-          channel: m.channel,
-          status: o.status,
-          ...(o.notBefore ? { notBefore: o.notBefore.toISOString() } : {}),
-          ...(o.verdicts ? { verdicts: o.verdicts } : {}),
-        },
-      },
-    ])
-  }
-  return true
+  await emitProfileEvents(tx, events, { notify: false })
+  await insertTraces(tx, traces)
+  return settled
 }
