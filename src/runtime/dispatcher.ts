@@ -9,23 +9,27 @@ import { dedupeKeyOf } from '../domain/guards/dedupe.ts'
 import { nextAction, statusOf, summarize } from '../domain/guards/outcome.ts'
 import type { ChannelRate } from '../domain/guards/policy.ts'
 import { slotsFromTat } from '../domain/guards/rate-limit.ts'
+import type { Channel, GuardState, SendRequest } from '../domain/guards/types.ts'
 import { formatLocal } from '../domain/guards/zoned-time.ts'
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/messages/retry.ts'
+import type { CompiledTemplate } from '../domain/templates/render.ts'
 import type { Logger } from '../log.ts'
 import type { Db, Tx } from '../store/db.ts'
 import { notifyEvents } from '../store/events.ts'
-import { loadGuardState } from '../store/guard-state.ts'
+import { type GuardStateQuery, loadGuardStates } from '../store/guard-state.ts'
 import {
   claimDueMessages,
+  type MessageDecision,
   type MessageStatus,
+  messageKey,
   nextMessageAt,
   OUTBOX_CHANNEL,
   type QueuedMessage,
-  recordDecision,
+  recordDecisions,
   releaseMessages,
   settleMessage,
 } from '../store/messages.ts'
-import { lockRecipient } from '../store/profiles/recipient.ts'
+import { lockRecipients, type RecipientProfile } from '../store/profiles/recipient.ts'
 import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subscriptions.ts'
 import { reserveRateSlots } from '../store/rate-limits.ts'
 import { replyToAddress } from '../store/replies.ts'
@@ -38,7 +42,12 @@ import {
   recipientOf,
   sendRequestOf,
 } from './dispatch/compose.ts'
-import { type MessageOutcome, recordOutcome } from './dispatch/record.ts'
+import {
+  type MessageOutcome,
+  type OutcomeToRecord,
+  recordOutcome,
+  recordOutcomes,
+} from './dispatch/record.ts'
 import { makeSettler } from './dispatch/settler.ts'
 import { loadWorkspaces, type WorkspaceContext } from './dispatch/workspace.ts'
 import { makeLoop } from './loop.ts'
@@ -116,85 +125,158 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     return queued
   }
 
-  /** The guards' decision and, for a send, the rendered message; written in `tx`. */
-  async function decideOne(tx: Tx, m: QueuedMessage, ws: WorkspaceContext, now: Date): Promise<Plan> {
-    const done = async (o: MessageOutcome): Promise<Plan> => {
-      await recordOutcome(tx, m, o, now)
-      return NOTHING
+  /**
+   * The guards' decisions and, for sends, the rendered messages, for messages of distinct
+   * profiles, written in `tx` with one statement per kind of read and write: the recipients
+   * locked, their guard states, the decisions and the outcomes of those not sent. Answers
+   * the plan of each message by messageKey.
+   */
+  async function decideMany(
+    tx: Tx,
+    list: readonly QueuedMessage[],
+    workspaces: ReadonlyMap<string, WorkspaceContext>,
+    now: Date,
+  ): Promise<Map<string, Plan>> {
+    const plans = new Map<string, Plan>()
+    const outcomes: OutcomeToRecord[] = []
+    const decisions: Array<{ message: QueuedMessage; decision: MessageDecision }> = []
+    const done = (m: QueuedMessage, o: MessageOutcome) => {
+      outcomes.push({ message: m, outcome: o, now })
+      plans.set(messageKey(m), NOTHING)
     }
-    const channel = m.channel
-    if (!isChannel(channel))
-      return done({ status: 'failed', reason: `unknown channel "${channel}"`, event: 'failed' })
-    const profile = await lockRecipient(tx, m.workspaceId, m.profileId)
-    if (!profile) return done({ status: 'suppressed', reason: 'the profile no longer exists' })
-    const compiled = templates(m.workspaceId, m.template, ws.templates.get(m.template))
-    if (!compiled.ok) return done({ status: 'failed', reason: compiled.reason, event: 'failed' })
-    const def = compiled.template.definition
-    if (def.channel !== channel) {
-      return done({
-        status: 'failed',
-        reason: `the template "${def.name}" is for ${def.channel}, the message goes by ${channel}`,
-        event: 'failed',
+    const recipients = await lockRecipients(tx, list)
+    // 1. What each message needs before the guards: its profile and its compiled template.
+    const ready: Array<{
+      m: QueuedMessage
+      ws: WorkspaceContext
+      channel: Channel
+      profile: RecipientProfile
+      compiled: CompiledTemplate
+      request: SendRequest
+      email: string | undefined
+    }> = []
+    const queries: GuardStateQuery[] = []
+    for (const m of list) {
+      const ws = workspaces.get(m.workspaceId)
+      if (!ws) continue
+      const channel = m.channel
+      if (!isChannel(channel)) {
+        done(m, { status: 'failed', reason: `unknown channel "${channel}"`, event: 'failed' })
+        continue
+      }
+      const profile = recipients.get(`${m.workspaceId}\u0000${m.profileId}`)
+      if (!profile) {
+        done(m, { status: 'suppressed', reason: 'the profile no longer exists' })
+        continue
+      }
+      const compiled = templates(m.workspaceId, m.template, ws.templates.get(m.template))
+      if (!compiled.ok) {
+        done(m, { status: 'failed', reason: compiled.reason, event: 'failed' })
+        continue
+      }
+      const def = compiled.template.definition
+      if (def.channel !== channel) {
+        done(m, {
+          status: 'failed',
+          reason: `the template "${def.name}" is for ${def.channel}, the message goes by ${channel}`,
+          event: 'failed',
+        })
+        continue
+      }
+      const request = sendRequestOf(m, channel, def, profile)
+      const email = str(profile.traits['email'])
+      const phone = str(profile.traits['phone'])
+      const identities: Suppression[] = [
+        ...(profile.userId ? [{ kind: 'user_id' as const, value: profile.userId }] : []),
+        ...profile.anonymousIds.map((value) => ({ kind: 'anonymous_id' as const, value })),
+        ...(email ? [{ kind: 'email' as const, value: email }] : []),
+        ...(phone ? [{ kind: 'phone' as const, value: phone }] : []),
+      ]
+      ready.push({ m, ws, channel, profile, compiled: compiled.template, request, email })
+      queries.push({
+        workspaceId: m.workspaceId,
+        profileId: m.profileId,
+        identities,
+        since: historyHorizon(request, ws.policy, now),
       })
     }
-    const request = sendRequestOf(m, channel, def, profile)
-    const email = str(profile.traits['email'])
-    const phone = str(profile.traits['phone'])
-    const identities: Suppression[] = [
-      ...(profile.userId ? [{ kind: 'user_id' as const, value: profile.userId }] : []),
-      ...profile.anonymousIds.map((value) => ({ kind: 'anonymous_id' as const, value })),
-      ...(email ? [{ kind: 'email' as const, value: email }] : []),
-      ...(phone ? [{ kind: 'phone' as const, value: phone }] : []),
-    ]
-    const horizon = historyHorizon(request, ws.policy, now)
-    const state = await loadGuardState(tx, m.workspaceId, m.profileId, identities, horizon)
-    const decision = decide(request, state, ws.policy, now)
-    const { verdicts } = decision
-    const reason = summarize(decision)
-    const classified = {
-      at: now,
-      category: request.category,
-      topic: request.topic,
-      transactional: request.transactional,
-      dedupeKey: dedupeKeyOf(request),
-    }
-    const action = nextAction(decision)
-    switch (action.action) {
-      case 'discard':
-        return done({ status: statusOf(decision) as MessageStatus, reason, verdicts })
-      case 'retry':
-        // Pending: it holds its dedupe key while it waits, and is decided again at `at`.
-        await recordDecision(tx, m, { ...classified, verdicts })
-        return done({ status: 'queued', reason, verdicts, notBefore: action.at })
-      case 'deliver':
-        break
-      default: {
-        const never: never = action
-        return never
+    // 2. The guards, each message against its profile's state.
+    const states = await loadGuardStates(tx, queries)
+    const delivering: Array<{ m: QueuedMessage; plan: Plan }> = []
+    for (const [i, { m, ws, channel, profile, compiled, request, email }] of ready.entries()) {
+      const decision = decide(request, states[i] as GuardState, ws.policy, now)
+      const { verdicts } = decision
+      const reason = summarize(decision)
+      const classified = {
+        at: now,
+        category: request.category,
+        topic: request.topic,
+        transactional: request.transactional,
+        dedupeKey: dedupeKeyOf(request),
+        verdicts,
       }
+      const action = nextAction(decision)
+      switch (action.action) {
+        case 'discard':
+          done(m, { status: statusOf(decision) as MessageStatus, reason, verdicts })
+          continue
+        case 'retry':
+          // Pending: it holds its dedupe key while it waits, and is decided again at `at`.
+          decisions.push({ message: m, decision: classified })
+          done(m, { status: 'queued', reason, verdicts, notBefore: action.at })
+          continue
+        case 'deliver':
+          break
+        default: {
+          const never: never = action
+          return never
+        }
+      }
+      const stored = withDeliveryReports(channel, ws.channelConfigs.get(channel), opts.publicUrl, ws.id)
+      const opened = channels.get(m.workspaceId, channel, stored)
+      if (!opened.ok) {
+        done(m, { status: 'failed', reason: opened.reason, verdicts, event: 'failed' })
+        continue
+      }
+      const push =
+        channel === 'push' ? (await pushSubscriptionsOf(tx, m.workspaceId, m.profileId))[0] : undefined
+      const replyAddress =
+        channel === 'email' && opts.inboundDomain
+          ? await replyToAddress(tx, m, opts.inboundDomain, now)
+          : undefined
+      const composed = composeMessage({
+        message: m,
+        template: compiled,
+        profile,
+        workspace: { id: ws.id, name: ws.name },
+        to: recipientOf(profile, push),
+        links: { baseUrl: opts.publicUrl, secret: ws.secret },
+        now,
+        ...(replyAddress ? { replyAddress } : {}),
+      })
+      if (!composed.ok) {
+        done(m, { status: 'failed', reason: composed.reason, verdicts, event: 'failed' })
+        continue
+      }
+      decisions.push({ message: m, decision: classified })
+      delivering.push({
+        m,
+        plan: {
+          deliver: true,
+          sender: opened.channel,
+          message: composed.message,
+          rate: action.rateLimit,
+          email,
+        },
+      })
     }
-    const stored = withDeliveryReports(channel, ws.channelConfigs.get(channel), opts.publicUrl, ws.id)
-    const opened = channels.get(m.workspaceId, channel, stored)
-    if (!opened.ok) return done({ status: 'failed', reason: opened.reason, verdicts, event: 'failed' })
-    const push =
-      channel === 'push' ? (await pushSubscriptionsOf(tx, m.workspaceId, m.profileId))[0] : undefined
-    const replyAddress =
-      channel === 'email' && opts.inboundDomain
-        ? await replyToAddress(tx, m, opts.inboundDomain, now)
-        : undefined
-    const composed = composeMessage({
-      message: m,
-      template: compiled.template,
-      profile,
-      workspace: { id: ws.id, name: ws.name },
-      to: recipientOf(profile, push),
-      links: { baseUrl: opts.publicUrl, secret: ws.secret },
-      now,
-      ...(replyAddress ? { replyAddress } : {}),
-    })
-    if (!composed.ok) return done({ status: 'failed', reason: composed.reason, verdicts, event: 'failed' })
-    if (!(await recordDecision(tx, m, { ...classified, verdicts }))) return NOTHING
-    return { deliver: true, sender: opened.channel, message: composed.message, rate: action.rateLimit, email }
+    // 3. The writes: decisions first (a message deferred holds its key), then outcomes.
+    const decided = await recordDecisions(tx, decisions)
+    await recordOutcomes(tx, outcomes)
+    // A message whose lease was lost meanwhile is another worker's now.
+    for (const { m, plan } of delivering)
+      plans.set(messageKey(m), decided.has(messageKey(m)) ? plan : NOTHING)
+    return plans
   }
 
   function outcomeOf(m: QueuedMessage, result: SendResult, now: Date): MessageOutcome {
@@ -245,9 +327,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function dispatchOne(m: QueuedMessage, ws: WorkspaceContext): Promise<void> {
-    const decidedAt = clock.now()
-    const plan = await db.transaction((tx) => decideOne(tx, m, ws, decidedAt))
+  /** Sends a decided message (waiting for its rate-limit slot) and records the result. */
+  async function deliver(m: QueuedMessage, plan: Plan, decidedAt: Date): Promise<void> {
     if (!plan.deliver) return
     if (plan.rate) {
       const tat = await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, decidedAt.getTime())
@@ -294,9 +375,14 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     })
   }
 
-  async function safely(m: QueuedMessage, ws: WorkspaceContext | undefined): Promise<void> {
+  /** Decides (unless `decided` holds its plan already), sends and records one message. */
+  async function safely(
+    m: QueuedMessage,
+    workspaces: ReadonlyMap<string, WorkspaceContext>,
+    decided?: { readonly plans: ReadonlyMap<string, Plan>; readonly at: Date },
+  ): Promise<void> {
     try {
-      if (!ws) {
+      if (!workspaces.has(m.workspaceId)) {
         await settleMessage(db, m, {
           status: 'failed',
           at: clock.now(),
@@ -304,7 +390,14 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         })
         return
       }
-      await dispatchOne(m, ws)
+      let plan = decided?.plans.get(messageKey(m))
+      let at = decided?.at ?? clock.now()
+      if (!plan) {
+        at = clock.now()
+        const now = at
+        plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
+      }
+      if (plan) await deliver(m, plan, at)
       // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
       await wakeProcessors()
     } catch (err) {
@@ -342,10 +435,29 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       if (lane) lane.push(m)
       else lanes.set(k, [m])
     }
+    // The first message of every profile is decided in one transaction; a profile's next
+    // ones each after the one before it was sent (their guards must count it).
+    const heads = [...lanes.values()].map((lane) => lane[0] as QueuedMessage)
+    const at = clock.now()
+    const decided = await db
+      .transaction((tx) =>
+        decideMany(
+          tx,
+          heads.filter((m) => workspaces.has(m.workspaceId)),
+          workspaces,
+          at,
+        ),
+      )
+      .then((plans) => ({ plans, at }))
+      .catch((err: unknown) => {
+        // One message must not hold the others back: decide each alone instead.
+        log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')
+        return undefined
+      })
     const queue = [...lanes.values()]
     const worker = async () => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
-        for (const m of lane) await safely(m, workspaces.get(m.workspaceId))
+        for (const [i, m] of lane.entries()) await safely(m, workspaces, i === 0 ? decided : undefined)
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))

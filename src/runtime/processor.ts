@@ -79,7 +79,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
   const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
   const concurrency = opts.concurrency ?? (db.isShared ? 2 : 1)
   const batchSize = opts.batchSize ?? 500
-  const partitionsPerRound = opts.partitionsPerRound ?? 16
+  const partitionsPerRound = opts.partitionsPerRound ?? 32
   const leaseMs = opts.leaseMs ?? 30_000
   const pollMs = opts.pollMs ?? 5_000
   const maxAttempts = opts.maxAttempts ?? 4

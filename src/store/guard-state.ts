@@ -27,25 +27,58 @@ export async function loadGuardState(
   identities: readonly Suppression[],
   since: Date,
 ): Promise<GuardState> {
-  const rows = await db.query<Row>(
-    `SELECT
+  const [state] = await loadGuardStates(db, [{ workspaceId, profileId, identities, since }])
+  return state as GuardState
+}
+
+export interface GuardStateQuery {
+  readonly workspaceId: string
+  readonly profileId: string
+  readonly identities: readonly Suppression[]
+  readonly since: Date
+}
+
+/** loadGuardState for many profiles in one round trip; answers in the order asked. */
+export async function loadGuardStates(
+  db: Queryable,
+  queries: readonly GuardStateQuery[],
+): Promise<GuardState[]> {
+  if (queries.length === 0) return []
+  const rows = await db.query<Row & { n: number }>(
+    `SELECT x.n,
        (SELECT coalesce(json_agg(json_build_object('reason', reason, 'channel', channel, 'at', created_at)
                                  ORDER BY created_at), '[]')
-        FROM suppressions WHERE workspace_id = $1 AND value_hash = ANY($3::text[])) AS suppressions,
+        FROM suppressions
+        WHERE workspace_id = x.w AND value_hash IN (SELECT jsonb_array_elements_text(x.h))) AS suppressions,
        (SELECT coalesce(json_agg(json_build_object('topic', topic, 'channel', channel, 'subscribed', subscribed,
                                                    'at', updated_at)), '[]')
-        FROM subscription_preferences WHERE workspace_id = $1 AND profile_id = $2) AS preferences,
+        FROM subscription_preferences WHERE workspace_id = x.w AND profile_id = x.p) AS preferences,
        (SELECT coalesce(json_agg(json_build_object('id', message_id, 'status', status,
                                                    'at', coalesce(sent_at, decided_at), 'channel', channel,
                                                    'category', category, 'transactional', transactional,
                                                    'key', dedupe_key)), '[]')
         FROM messages
-        WHERE workspace_id = $1 AND profile_id = $2 AND decided_at IS NOT NULL
+        WHERE workspace_id = x.w AND profile_id = x.p AND decided_at IS NOT NULL
           AND status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked')
-          AND coalesce(sent_at, decided_at) > $4) AS history`,
-    [workspaceId, profileId, identities.map((v) => suppressionHash(v.kind, v.value)), since.toISOString()],
+          AND coalesce(sent_at, decided_at) > x.s) AS history
+     FROM jsonb_to_recordset($1::jsonb) AS x(n int, w text, p uuid, h jsonb, s timestamptz)`,
+    [
+      JSON.stringify(
+        queries.map((q, n) => ({
+          n,
+          w: q.workspaceId,
+          p: q.profileId,
+          h: q.identities.map((v) => suppressionHash(v.kind, v.value)),
+          s: q.since.toISOString(),
+        })),
+      ),
+    ],
   )
-  const r = rows[0] ?? { suppressions: [], preferences: [], history: [] }
+  const byIndex = new Map(rows.map((r) => [Number(r.n), r]))
+  return queries.map((_, n) => stateOf(byIndex.get(n) ?? { suppressions: [], preferences: [], history: [] }))
+}
+
+function stateOf(r: Row): GuardState {
   return {
     suppressions: r.suppressions.map((s) => ({
       kind: guardKindOf(s.reason),

@@ -216,25 +216,44 @@ export interface MessageDecision {
  * from then on it counts in the profile's history. False when the lease was lost.
  */
 export async function recordDecision(db: Queryable, m: QueuedMessage, d: MessageDecision): Promise<boolean> {
-  const rows = await db.query(
-    `UPDATE messages SET decided_at = coalesce(decided_at, $5), category = $6, topic = $7, transactional = $8,
-       dedupe_key = $9, verdicts = $10::jsonb, updated_at = $5
-     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3 AND lease_owner = $4
-     RETURNING 1`,
+  return (await recordDecisions(db, [{ message: m, decision: d }])).size > 0
+}
+
+/** recordDecision for many messages in one statement; answers the messageKey of each recorded. */
+export async function recordDecisions(
+  db: Queryable,
+  items: ReadonlyArray<{ readonly message: QueuedMessage; readonly decision: MessageDecision }>,
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const rows = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
+    `UPDATE messages m SET decided_at = coalesce(m.decided_at, x.at), category = x.c, topic = x.t,
+       transactional = x.tr, dedupe_key = x.k, verdicts = x.v, updated_at = x.at
+     FROM jsonb_to_recordset($1::jsonb)
+       AS x(w text, p uuid, id text, lo text, at timestamptz, c text, t text, tr boolean, k text, v jsonb)
+     WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
+     RETURNING m.workspace_id, m.profile_id, m.message_id`,
     [
-      m.workspaceId,
-      m.profileId,
-      m.messageId,
-      m.leaseOwner,
-      d.at.toISOString(),
-      d.category,
-      d.topic,
-      d.transactional,
-      d.dedupeKey,
-      JSON.stringify(d.verdicts),
+      JSON.stringify(
+        items.map(({ message: m, decision: d }) => ({
+          w: m.workspaceId,
+          p: m.profileId,
+          id: m.messageId,
+          lo: m.leaseOwner,
+          at: d.at.toISOString(),
+          c: d.category,
+          t: d.topic,
+          tr: d.transactional,
+          k: d.dedupeKey,
+          v: d.verdicts,
+        })),
+      ),
     ],
   )
-  return rows.length > 0
+  return new Set(
+    rows.map((r) =>
+      messageKey({ workspaceId: r.workspace_id, profileId: r.profile_id, messageId: r.message_id }),
+    ),
+  )
 }
 
 export interface StoredMessage {

@@ -1,4 +1,5 @@
 // Server adapter: node-postgres pool. LISTEN uses one dedicated client.
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { Db, Queryable, Row } from './db.ts'
 
@@ -9,10 +10,31 @@ const typeParsers = {
   },
 }
 
+// Statements with parameters are prepared once per connection under a name derived from
+// their text, so the server parses and plans them once instead of at every call (the
+// processor and the dispatcher run the same few dozen statements all day). The texts are
+// the code's own, so they are few; past MAX_PREPARED distinct ones, new texts run unnamed.
+const MAX_PREPARED = 2000
+const names = new Map<string, string>()
+function statementName(sql: string): string | undefined {
+  let name = names.get(sql)
+  if (name === undefined && names.size < MAX_PREPARED) {
+    name = `nudge_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+    names.set(sql, name)
+  }
+  return name
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R = Row>(sql: string, params: readonly unknown[] = []) {
-      const res = await client.query({ text: sql, values: params as unknown[], types: typeParsers })
+      const name = params.length > 0 ? statementName(sql) : undefined
+      const res = await client.query({
+        text: sql,
+        values: params as unknown[],
+        types: typeParsers,
+        ...(name ? { name } : {}),
+      })
       return res.rows as R[]
     },
     async exec(sql: string) {

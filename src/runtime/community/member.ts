@@ -59,8 +59,19 @@ export interface MemberInput {
   readonly inRecheckTimer?: boolean
 }
 
+const namesOf = new WeakMap<CommunitySettings, string[]>()
+
 /** Event names that `performed` conditions or count rules of the configuration ask about. */
 export function historyNames(s: CommunitySettings): string[] {
+  // Asked for every event: walk each configuration once.
+  const known = namesOf.get(s)
+  if (known) return known
+  const names = walkHistoryNames(s)
+  namesOf.set(s, names)
+  return names
+}
+
+function walkHistoryNames(s: CommunitySettings): string[] {
   const out = new Set<string>()
   const walk = (v: unknown) => {
     if (Array.isArray(v)) for (const x of v) walk(x)

@@ -85,6 +85,17 @@ function performedEvents(value: unknown, out = new Set<string>()): Set<string> {
   return out
 }
 
+const performedByJourney = new WeakMap<Journey, ReadonlySet<string>>()
+/** performedEvents of one journey definition, walked once (definitions are immutable). */
+function performedOf(journey: Journey): ReadonlySet<string> {
+  let names = performedByJourney.get(journey)
+  if (!names) {
+    names = performedEvents(journey)
+    performedByJourney.set(journey, names)
+  }
+  return names
+}
+
 /** The profile's past events that the journeys' conditions may count, plus the current one. */
 async function historyFor(
   tx: Tx,
@@ -94,7 +105,7 @@ async function historyFor(
   current: (EventFacts & { messageId: string }) | null,
 ): Promise<EventHistory> {
   const names = new Set<string>()
-  for (const j of journeys) performedEvents(j, names)
+  for (const j of journeys) for (const n of performedOf(j)) names.add(n)
   if (names.size === 0) return memoryHistory([])
   const past = await loadEventFacts(tx, workspaceId, profileId, [...names])
   // The event being processed is not yet marked with its profile in the log.
