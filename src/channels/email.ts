@@ -32,6 +32,10 @@ const schema = z.object({
    * envelope sender to be the From address (its webhook then reports bounces).
    */
   verp: z.boolean().default(true),
+  /** Mailgun's HTTP webhook signing key: its delivery events are accepted at /email/events/mailgun/<workspace>. */
+  mailgun: z
+    .object({ webhookSigningKey: z.string().min(16, "must be Mailgun's HTTP webhook signing key") })
+    .optional(),
   dkim: dkimSchema.optional(),
   pool: z
     .object({
