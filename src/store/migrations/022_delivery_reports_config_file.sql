@@ -1,4 +1,6 @@
--- Email delivery reports. Every mail leaves with the envelope sender
+-- Email delivery reports, and channel settings from a config file.
+--
+-- Every mail leaves with the envelope sender
 -- bounce+<handle>@<inbound domain>; the handle leads a DSN or a complaint back to its message
 -- and to the hash of the address it went to (the address itself is not kept).
 CREATE TABLE bounce_handles (
@@ -26,3 +28,8 @@ CREATE TABLE delivery_reports (
   PRIMARY KEY (workspace_id, profile_id, report_id)
 );
 CREATE INDEX delivery_reports_message ON delivery_reports (workspace_id, message_id);
+
+-- Channel settings written from a config file remember which version of the file's settings
+-- they are: a restart with the same file keeps what the admin API changed since, a changed
+-- file writes its settings again.
+ALTER TABLE channel_configs ADD COLUMN file_checksum text;
