@@ -52,7 +52,7 @@ export async function applyEmailReport(tx: Tx, r: EmailReportInput): Promise<Ema
   const result = (changed: boolean) =>
     ({ ok: true, messageId: m.messageId, recorded: fresh, changed, kind: v.kind }) as const
   if (!fresh) return result(false)
-  const by = { messageId: m.messageId }
+  const by = { messageId: m.messageId, profileId: m.profileId }
   const suppress = async (reason: 'hard_bounce' | 'complaint') => {
     const a = r.address
     if (!a) return

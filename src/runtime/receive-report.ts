@@ -94,7 +94,7 @@ export async function receiveReport(
       .slice(0, 32)
     const applied = await applyEmailReport(tx, {
       workspaceId: target.workspaceId,
-      match: { messageId: target.messageId },
+      match: { messageId: target.messageId, profileId: target.profileId },
       verdict: report.verdict,
       reportId,
       source: report.source,

@@ -18,8 +18,17 @@ export type DeliveryReport =
       readonly status?: string
     }
 
-/** Which message a report is about: the provider's id (Twilio SID, Message-ID) or Nudge's. */
-export type ReportMatch = { readonly providerId: string } | { readonly messageId: string }
+/** Which message a report is about: the provider's id (Twilio SID, Message-ID) or Nudge's (with its profile: the primary key). */
+export type ReportMatch =
+  | { readonly providerId: string }
+  | { readonly messageId: string; readonly profileId: string }
+
+/** The WHERE condition and parameters of a match, numbered from `$n`. */
+function matchSql(by: ReportMatch, n: number): { sql: string; params: string[] } {
+  return 'providerId' in by
+    ? { sql: `provider_id = $${n}`, params: [by.providerId] }
+    : { sql: `profile_id = $${n}::uuid AND message_id = $${n + 1}`, params: [by.profileId, by.messageId] }
+}
 
 const FROM: Record<DeliveryReport['kind'], readonly string[]> = {
   delivered: ['sending', 'sent'],
@@ -61,19 +70,19 @@ export async function recordDeliveryReport(
   report: DeliveryReport,
   at: Date,
 ): Promise<string | undefined> {
+  const where = matchSql(by, 7)
   const rows = await tx.query<Row>(
-    `UPDATE messages SET status = $4, updated_at = $5, reason = coalesce($6, reason)
-     WHERE workspace_id = $1 AND ${'providerId' in by ? 'provider_id' : 'message_id'} = $2 AND channel = $3
-       AND status = ANY($7::text[])
+    `UPDATE messages SET status = $3, updated_at = $4, reason = coalesce($5, reason)
+     WHERE workspace_id = $1 AND ${where.sql} AND channel = $2 AND status = ANY($6::text[])
      RETURNING message_id, profile_id, journey_id, run_id, step_id, template, provider_id`,
     [
       workspaceId,
-      'providerId' in by ? by.providerId : by.messageId,
       channel,
       report.kind,
       at.toISOString(),
       report.kind === 'bounced' ? report.reason : null,
       FROM[report.kind],
+      ...where.params,
     ],
   )
   const r = rows[0]
@@ -113,11 +122,11 @@ export async function findReportedMessage(
   channel: string,
   match: ReportMatch,
 ): Promise<ReportedMessage | undefined> {
+  const where = matchSql(match, 3)
   const rows = await db.query<{ profile_id: string; message_id: string }>(
     `SELECT profile_id, message_id FROM messages
-     WHERE workspace_id = $1 AND ${'providerId' in match ? 'provider_id' : 'message_id'} = $2 AND channel = $3
-     LIMIT 1`,
-    [workspaceId, 'providerId' in match ? match.providerId : match.messageId, channel],
+     WHERE workspace_id = $1 AND channel = $2 AND ${where.sql} LIMIT 1`,
+    [workspaceId, channel, ...where.params],
   )
   const r = rows[0]
   return r ? { workspaceId, profileId: r.profile_id, messageId: r.message_id, channel } : undefined
@@ -199,8 +208,8 @@ export async function recordComplaint(
 ): Promise<boolean> {
   const rows = await tx.query<Row>(
     `SELECT message_id, profile_id, journey_id, run_id, step_id, template, provider_id FROM messages
-     WHERE workspace_id = $1 AND message_id = $2`,
-    [m.workspaceId, m.messageId],
+     WHERE workspace_id = $1 AND profile_id = $2 AND message_id = $3`,
+    [m.workspaceId, m.profileId, m.messageId],
   )
   const r = rows[0]
   if (!r) return false
