@@ -1,43 +1,53 @@
-// Configuration from the environment, validated once at start with a message for
-// every wrong value.
+// Configuration from the environment and an optional config file (nudge.config.yaml or
+// .json), validated once at start with a message for every wrong value. A variable set in
+// the environment wins over the same setting in the file.
 import { z } from 'zod'
+import { type ConfigFile, readConfigFile } from './config-file.ts'
 import { NudgeError } from './domain/errors.ts'
+import { settings } from './settings.ts'
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
-    .optional(),
-  NUDGE_DATA_DIR: z.string().min(1).default('./.nudge'),
-  NUDGE_WRITE_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
-  NUDGE_ADMIN_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
-  NUDGE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
-  NUDGE_PUBLIC_URL: z.url('must be a URL such as https://nudge.example.com').optional(),
-  NUDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NUDGE_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
-  /** Port of the embedded inbound SMTP listener for replies; off when unset. */
-  NUDGE_INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** Domain of reply addresses (reply+<handle>@domain): its MX must lead to the listener or a provider. */
-  NUDGE_INBOUND_DOMAIN: z
-    .string()
-    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$|^localhost$/i, 'must be a domain such as replies.example.com')
-    .optional(),
-  /** Outgoing mail server; without it mail goes to the local mailbox in NUDGE_DATA_DIR/mailbox. */
-  NUDGE_SMTP_URL: z
-    .string()
-    .regex(/^smtps?:\/\/[^/]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465')
-    .optional(),
-  /** Default From of email, e.g. "Photo Club <hello@photoclub.example>". */
-  NUDGE_EMAIL_FROM: z.string().min(3).optional(),
+  PORT: settings.PORT.default(3000),
+  HOST: settings.HOST.default('0.0.0.0'),
+  DATABASE_URL: settings.DATABASE_URL.optional(),
+  NUDGE_DATA_DIR: settings.NUDGE_DATA_DIR.default('./.nudge'),
+  NUDGE_WRITE_KEY: settings.NUDGE_WRITE_KEY.optional(),
+  NUDGE_ADMIN_KEY: settings.NUDGE_ADMIN_KEY.optional(),
+  NUDGE_ROLE: settings.NUDGE_ROLE.default('all'),
+  NUDGE_PUBLIC_URL: settings.NUDGE_PUBLIC_URL.optional(),
+  NUDGE_LOG_LEVEL: settings.NUDGE_LOG_LEVEL.default('info'),
+  NUDGE_DB_POOL: settings.NUDGE_DB_POOL.default(10),
+  NUDGE_INBOUND_SMTP_PORT: settings.NUDGE_INBOUND_SMTP_PORT.optional(),
+  NUDGE_INBOUND_DOMAIN: settings.NUDGE_INBOUND_DOMAIN.optional(),
+  NUDGE_SMTP_URL: settings.NUDGE_SMTP_URL.optional(),
+  NUDGE_EMAIL_FROM: settings.NUDGE_EMAIL_FROM.optional(),
 })
 
-export type Config = z.infer<typeof schema>
+export type Config = z.infer<typeof schema> & {
+  /** The config file read, when there was one; its per-workspace channel settings. */
+  readonly file?: ConfigFile
+}
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export interface LoadOptions {
+  /** `--config <path>`; else NUDGE_CONFIG; else nudge.config.{yaml,yml,json} in `cwd`. */
+  readonly configPath?: string
+  /** Where to look for a config file; the process's working directory by default. */
+  readonly cwd?: string
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  opts: LoadOptions = {},
+): Config {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
-  const parsed = schema.safeParse(clean)
+  const file = readConfigFile({
+    env: clean,
+    cwd: opts.cwd ?? process.cwd(),
+    ...(opts.configPath !== undefined ? { explicit: opts.configPath } : {}),
+    ...(clean.NUDGE_CONFIG ? { fromEnv: clean.NUDGE_CONFIG } : {}),
+  })
+  // The environment wins: the file only fills what the environment leaves unset.
+  const parsed = schema.safeParse({ ...file?.settings, ...clean })
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
     throw new NudgeError(
@@ -46,5 +56,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issues,
     )
   }
-  return parsed.data
+  return file ? { ...parsed.data, file } : parsed.data
 }

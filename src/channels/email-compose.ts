@@ -46,6 +46,8 @@ export interface ComposeDefaults {
   readonly replyTo?: string | undefined
   /** Domain of generated Message-IDs; the From domain when unset. */
   readonly messageIdDomain?: string | undefined
+  /** False: the envelope sender stays the From address even when the message has a bounce address. */
+  readonly verp?: boolean | undefined
 }
 
 export function composeMail(
@@ -86,6 +88,8 @@ export function composeMail(
   }
 
   const replyTo = message.email?.replyTo ?? defaults.replyTo
+  // VERP: bounces and complaints come back to an address that names this message.
+  const bounceAddress = defaults.verp === false ? undefined : message.email?.bounceAddress
   const mail: SendMailOptions = {
     from,
     to: message.to.name ? { name: message.to.name, address } : address,
@@ -100,6 +104,7 @@ export function composeMail(
     ...(message.content.html === undefined ? {} : { html: message.content.html }),
     ...(replyTo ? { replyTo } : {}),
     ...(list ? { list } : {}),
+    ...(bounceAddress ? { envelope: { from: bounceAddress, to: [address] } } : {}),
   }
   return { ok: true, mail, messageId }
 }

@@ -26,6 +26,16 @@ const schema = z.object({
   from: z.string().min(3).default('Nudge <nudge@localhost>'),
   replyTo: z.string().min(3).optional(),
   messageIdDomain: z.string().min(1).optional(),
+  /**
+   * Envelope sender bounce+<handle>@<inbound domain> (when NUDGE_INBOUND_DOMAIN is set), so
+   * that bounces and complaints come back to Nudge. False for an SMTP service that needs the
+   * envelope sender to be the From address (its webhook then reports bounces).
+   */
+  verp: z.boolean().default(true),
+  /** Mailgun's HTTP webhook signing key: its delivery events are accepted at /email/events/mailgun/<workspace>. */
+  mailgun: z
+    .object({ webhookSigningKey: z.string().min(16, "must be Mailgun's HTTP webhook signing key") })
+    .optional(),
   dkim: dkimSchema.optional(),
   pool: z
     .object({

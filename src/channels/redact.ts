@@ -4,7 +4,7 @@
 
 export const MASK = '********'
 
-const SECRET_KEY = /secret|token|password|privatekey|authorization|^pass$/i
+const SECRET_KEY = /secret|token|password|privatekey|signingkey|authorization|^pass$/i
 
 function maskUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, `$1${MASK}@`)

@@ -56,6 +56,8 @@ export interface EmailOptions {
   /** Overrides the channel's default From, e.g. a person for a plain-text feedback ask. */
   readonly from?: string
   readonly replyTo?: string
+  /** The envelope sender (Return-Path) where bounces and complaints come back: bounce+<handle>@<inbound domain>. */
+  readonly bounceAddress?: string
   /** RFC 8058 one-click unsubscribe: both become List-Unsubscribe on marketing mail. */
   readonly unsubscribeUrl?: string
   readonly unsubscribeMailto?: string

@@ -7,7 +7,8 @@ type Command = { describe: string; run: (args: Args) => Promise<void> }
 
 const commands: Record<string, Command> = {
   start: {
-    describe: 'run the server (--port 3000, --role api|worker|all, --inbound-smtp-port 2525)',
+    describe:
+      'run the server (--config nudge.config.yaml, --port 3000, --role api|worker|all, --inbound-smtp-port 2525)',
     run: async (a) => (await import('./commands/start.ts')).start(a),
   },
   demo: {
@@ -15,8 +16,8 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./commands/demo.ts')).demo(a),
   },
   migrate: {
-    describe: 'apply database migrations',
-    run: async () => (await import('./commands/migrate.ts')).migrate(),
+    describe: 'apply database migrations (--config nudge.config.yaml)',
+    run: async (a) => (await import('./commands/migrate.ts')).migrate(a),
   },
   keys: {
     describe: 'list | create --kind write|admin [--name n] | revoke <id>  (--direct: no server)',

@@ -5,7 +5,7 @@
 // site's server, which knows the identity secret; the browser only ever sees its own token.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
-export type SecretPurpose = 'identity' | 'inbound' | 'reply'
+export type SecretPurpose = 'identity' | 'inbound' | 'reply' | 'bounce'
 
 export function derivedSecret(linkSecret: string, purpose: SecretPurpose): string {
   return createHmac('sha256', linkSecret).update(`nudge-derive.${purpose}`).digest('hex')

@@ -14,6 +14,7 @@ import { formatLocal } from '../domain/guards/zoned-time.ts'
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/messages/retry.ts'
 import type { CompiledTemplate } from '../domain/templates/render.ts'
 import type { Logger } from '../log.ts'
+import { bounceAddressFor } from '../store/bounce-handles.ts'
 import type { Db, Tx } from '../store/db.ts'
 import { notifyEvents } from '../store/events.ts'
 import { type GuardStateQuery, loadGuardStates } from '../store/guard-state.ts'
@@ -60,7 +61,10 @@ export interface DispatcherOptions {
   readonly channels: ChannelPool
   /** Public URL of this Nudge: unsubscribe, preferences and tracking links point under it. */
   readonly publicUrl: string
-  /** Domain of reply addresses; when set, email gets a reply+<handle>@domain Reply-To. */
+  /**
+   * Domain of the inbound listener; when set, email gets a reply+<handle>@domain Reply-To and
+   * the envelope sender bounce+<handle>@domain, where delivery reports come back.
+   */
   readonly inboundDomain?: string
   readonly retry?: RetryPolicy
   /** In [0, 1), for the retry jitter; injected so tests are deterministic. */
@@ -244,6 +248,10 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         channel === 'email' && opts.inboundDomain
           ? await replyToAddress(tx, m, opts.inboundDomain, now)
           : undefined
+      const bounceAddress =
+        channel === 'email' && opts.inboundDomain
+          ? await bounceAddressFor(tx, { ...m, address: email }, opts.inboundDomain, now)
+          : undefined
       const composed = composeMessage({
         message: m,
         template: compiled,
@@ -253,6 +261,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         links: { baseUrl: opts.publicUrl, secret: ws.secret },
         now,
         ...(replyAddress ? { replyAddress } : {}),
+        ...(bounceAddress ? { bounceAddress } : {}),
       })
       if (!composed.ok) {
         done(m, { status: 'failed', reason: composed.reason, verdicts, event: 'failed' })

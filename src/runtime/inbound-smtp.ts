@@ -1,15 +1,20 @@
-// The embedded inbound SMTP listener for replies (off unless a port is given). It accepts
-// only mail to reply addresses Nudge handed out (reply+<handle>@...): anything else is
-// refused at RCPT TO, so it cannot be used as a relay or a spam sink. Put it behind your
-// MX (or point a subdomain's MX at it); it speaks plain SMTP without AUTH or STARTTLS.
+// The embedded inbound SMTP listener for replies and delivery reports (off unless a port is
+// given). It accepts only mail to addresses Nudge handed out: reply addresses
+// (reply+<handle>@...) and bounce addresses, the envelope sender of every mail
+// (bounce+<handle>@..., where DSNs and complaints arrive). Anything else is refused at
+// RCPT TO, so it cannot be used as a relay or a spam sink. Put it behind your MX (or point a
+// subdomain's MX at it); it speaks plain SMTP without AUTH or STARTTLS.
 import { type AddressObject, simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 import type { Clock } from '../domain/clock.ts'
+import { bounceHandleOfAddress } from '../domain/messages/bounce-address.ts'
 import { handleOfAddress } from '../domain/messages/reply-address.ts'
 import type { Logger } from '../log.ts'
+import { findBounceTarget } from '../store/bounce-handles.ts'
 import type { Db } from '../store/db.ts'
 import { findReplyThread } from '../store/replies.ts'
 import { receiveReply } from './receive-reply.ts'
+import { readReport, receiveReport } from './receive-report.ts'
 
 export interface InboundSmtpOptions {
   readonly db: Db
@@ -42,6 +47,11 @@ export async function startInboundSmtp(o: InboundSmtpOptions): Promise<InboundSm
     logger: false,
     async onRcptTo(address, _session, cb) {
       try {
+        const bounce = bounceHandleOfAddress(address.address)
+        if (bounce) {
+          if (await findBounceTarget(o.db, bounce)) return cb()
+          return cb(smtpError(550, '5.1.1 Unknown bounce address: this handle was not handed out by Nudge'))
+        }
         const handle = handleOfAddress(address.address)
         if (handle && (await findReplyThread(o.db, handle))) return cb()
         cb(smtpError(550, '5.1.1 No such reply address'))
@@ -52,10 +62,25 @@ export async function startInboundSmtp(o: InboundSmtpOptions): Promise<InboundSm
     },
     onData(stream, session, cb) {
       const rcpt = session.envelope.rcptTo.map((r) => r.address)
-      simpleParser(stream)
+      const bounce = rcpt.map(bounceHandleOfAddress).find((h) => h !== undefined)
+      simpleParser(stream, { keepDeliveryStatus: true })
         .then(async (mail) => {
           if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
             return cb(smtpError(552, '5.3.4 Message too big'))
+          }
+          if (bounce) {
+            const report = await receiveReport(o.db, bounce, readReport(mail), o.clock.now())
+            if (!report.ok) return cb(smtpError(550, `5.6.0 Not accepted: ${report.reason}`))
+            o.log.info(
+              {
+                workspaceId: report.workspaceId,
+                messageId: report.messageId,
+                kind: report.kind,
+                recorded: report.recorded,
+              },
+              'delivery report received',
+            )
+            return cb()
           }
           const result = await receiveReply(
             o.db,
@@ -79,7 +104,7 @@ export async function startInboundSmtp(o: InboundSmtpOptions): Promise<InboundSm
           cb()
         })
         .catch((err: unknown) => {
-          o.log.error({ err }, 'inbound smtp: could not store a reply')
+          o.log.error({ err }, 'inbound smtp: could not store a reply or a report')
           cb(smtpError(451, '4.3.0 Temporary failure, try again later'))
         })
     },

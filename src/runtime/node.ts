@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts'
 import { migrate } from '../store/migrate.ts'
 import { openDb } from '../store/open.ts'
 import { type CreatedKey, ensureDefaultWorkspace } from '../store/workspaces.ts'
+import { applyConfigChannels } from './config-channels.ts'
 import { channelDefaults } from './dispatch/channel-pool.ts'
 import type { ProcessorHook } from './hooks.ts'
 import { startInboundSmtp } from './inbound-smtp.ts'
@@ -40,6 +41,16 @@ export async function startNode(config: Config, log: Logger, opts: NodeOptions =
   const boot = await db.transaction((tx) =>
     ensureDefaultWorkspace(tx, { writeKey: config.NUDGE_WRITE_KEY, adminKey: config.NUDGE_ADMIN_KEY }),
   )
+  if (config.file) {
+    try {
+      const applied = await applyConfigChannels(db, config.file, (opts.clock ?? systemClock).now())
+      if (applied.length)
+        log.info({ file: config.file.path, applied }, 'channel settings applied from the config file')
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
 
   const stoppers: Array<() => Promise<void>> = []
   const sendingEnv = { NUDGE_SMTP_URL: config.NUDGE_SMTP_URL, NUDGE_EMAIL_FROM: config.NUDGE_EMAIL_FROM }

@@ -52,3 +52,26 @@ export async function getChannelConfig(
 ): Promise<StoredChannelConfig | undefined> {
   return (await channelConfigsOf(db, [workspaceId])).get(workspaceId)?.get(channel)
 }
+
+/**
+ * Writes a channel's settings from the config file, unless the file's settings are the ones
+ * written last time (`checksum`): then what the admin API saved since is kept. True when written.
+ */
+export async function applyFileChannelConfig(
+  db: Queryable,
+  workspaceId: string,
+  channel: string,
+  config: Readonly<Record<string, unknown>>,
+  checksum: string,
+  at: Date,
+): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO channel_configs (workspace_id, channel, config, updated_at, file_checksum) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (workspace_id, channel) DO UPDATE
+       SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at, file_checksum = EXCLUDED.file_checksum
+       WHERE channel_configs.file_checksum IS DISTINCT FROM EXCLUDED.file_checksum
+     RETURNING 1`,
+    [workspaceId, channel, JSON.stringify(config), at.toISOString(), checksum],
+  )
+  return rows.length > 0
+}

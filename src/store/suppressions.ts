@@ -54,7 +54,7 @@ export function guardKindOf(reason: string): GuardSuppression['kind'] {
   return reason === 'erased' || reason === 'hard_bounce' || reason === 'complaint' ? reason : 'unsubscribed'
 }
 
-/** A hard bounce: this address gets nothing more on `channel`. Idempotent. */
+/** A hard bounce or a complaint: this address gets nothing more on `channel`. Idempotent. */
 export async function recordChannelSuppression(
   db: Queryable,
   workspaceId: string,
@@ -63,9 +63,30 @@ export async function recordChannelSuppression(
   reason: 'hard_bounce' | 'complaint',
   at: Date,
 ): Promise<void> {
+  await recordChannelSuppressionHash(
+    db,
+    workspaceId,
+    value.kind,
+    suppressionHash(value.kind, value.value),
+    channel,
+    reason,
+    at,
+  )
+}
+
+/** The same, from the hash Nudge kept of the address (bounce handles keep no address). */
+export async function recordChannelSuppressionHash(
+  db: Queryable,
+  workspaceId: string,
+  kind: SuppressionKind,
+  valueHash: string,
+  channel: string,
+  reason: 'hard_bounce' | 'complaint',
+  at: Date,
+): Promise<void> {
   await db.query(
     `INSERT INTO suppressions (workspace_id, kind, value_hash, reason, channel, created_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, kind, value_hash) DO NOTHING`,
-    [workspaceId, value.kind, suppressionHash(value.kind, value.value), reason, channel, at.toISOString()],
+    [workspaceId, kind, valueHash, reason, channel, at.toISOString()],
   )
 }

@@ -92,9 +92,12 @@ describeEachDriver('admin API: channels and mailbox', (driver) => {
 
     const smtp = await call('PUT', '/api/v1/channels/email', {
       url: 'smtp://mailer:hunter2@smtp.example:587',
+      mailgun: { webhookSigningKey: 'key-mailgun-signing-0123456789' },
     })
     expect(smtp.body.config.url).toBe('smtp://mailer:********@smtp.example:587')
+    expect(smtp.body.config.mailgun).toEqual({ webhookSigningKey: '********' })
     expect(smtp.text).not.toContain('hunter2')
+    expect(smtp.text).not.toContain('key-mailgun-signing')
   })
 
   it('another workspace sees none of it', async () => {

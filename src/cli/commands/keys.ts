@@ -107,7 +107,8 @@ async function run(args: Args, keys: Keys): Promise<void> {
 
 export async function keys(args: Args): Promise<void> {
   if (args.flags.direct !== true) return run(args, viaApi())
-  const db = await openDb(loadConfig())
+  const configPath = flag(args, 'config')
+  const db = await openDb(loadConfig(process.env, configPath !== undefined ? { configPath } : {}))
   try {
     // A fresh database gets its schema and default workspace, as `start` would.
     await migrate(db)

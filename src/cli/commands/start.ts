@@ -7,15 +7,21 @@ export async function start(args: Args): Promise<void> {
   const port = flag(args, 'port')
   const role = flag(args, 'role')
   const inboundSmtp = flag(args, 'inbound-smtp-port')
-  const config = loadConfig({
-    ...process.env,
-    ...(port !== undefined ? { PORT: port } : {}),
-    ...(role !== undefined ? { NUDGE_ROLE: role } : {}),
-    ...(inboundSmtp !== undefined ? { NUDGE_INBOUND_SMTP_PORT: inboundSmtp } : {}),
-  })
+  const configPath = flag(args, 'config')
+  // Flags win over the environment, which wins over the config file.
+  const config = loadConfig(
+    {
+      ...process.env,
+      ...(port !== undefined ? { PORT: port } : {}),
+      ...(role !== undefined ? { NUDGE_ROLE: role } : {}),
+      ...(inboundSmtp !== undefined ? { NUDGE_INBOUND_SMTP_PORT: inboundSmtp } : {}),
+    },
+    configPath !== undefined ? { configPath } : {},
+  )
   const log = makeLogger(config.NUDGE_LOG_LEVEL)
   const node = await startNode(config, log)
   const lines = [`Nudge is running (${config.NUDGE_ROLE}) on ${node.db.label}`]
+  if (config.file) lines.push(`  Config:  ${config.file.path}`)
   if (node.url)
     lines.push(
       `  API:     ${node.url}`,

@@ -8,7 +8,8 @@ import { createHmac } from 'node:crypto'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 
-function base32(bytes: Uint8Array): string {
+/** Lower-case RFC 4648 base32 without padding: survives mail systems that fold a local part's case. */
+export function base32(bytes: Uint8Array): string {
   let out = ''
   let bits = 0
   let value = 0

@@ -1,10 +1,11 @@
 // Everything members and providers reach without an API key: unsubscribe and preferences
 // pages, open and click tracking, the in-app member API and widget, a member's badges,
-// push subscriptions, the inbound-reply webhook and SMS delivery reports. One encapsulated plugin, so its form
-// parsers and CORS headers stay out of the ingest and admin APIs.
+// push subscriptions, the inbound-reply webhook, SMS delivery reports and email provider events. One
+// encapsulated plugin, so its form parsers and CORS headers stay out of the ingest and admin APIs.
 import type { FastifyInstance } from 'fastify'
 import { memberBadgeRoutes } from './badges.ts'
 import type { PublicDeps } from './deps.ts'
+import { emailEventRoutes } from './email-events.ts'
 import { registerFormParsers } from './form-data.ts'
 import { inAppRoutes } from './in-app.ts'
 import { inboundRoutes } from './inbound.ts'
@@ -29,5 +30,6 @@ export async function publicRoutes(app: FastifyInstance, deps: PublicDeps): Prom
   pushRoutes(app, deps)
   inboundRoutes(app, deps)
   smsStatusRoutes(app, deps)
+  emailEventRoutes(app, deps)
   widgetRoute(app)
 }

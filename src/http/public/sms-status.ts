@@ -55,7 +55,7 @@ export function smsStatusRoutes(app: FastifyInstance, deps: PublicDeps): void {
     if (!report || !sid) return { ok: true, recorded: false }
     const now = clock.now()
     const messageId = await db.transaction(async (tx) => {
-      const id = await recordDeliveryReport(tx, workspaceId, 'sms', sid, report, now)
+      const id = await recordDeliveryReport(tx, workspaceId, 'sms', { providerId: sid }, report, now)
       const code = Number(fields.ErrorCode)
       if (id && report.kind === 'bounced' && fields.To && isRecipientCode(code)) {
         await recordChannelSuppression(

@@ -109,6 +109,8 @@ export interface ComposeInput {
   readonly now: Date
   /** The inbound reply address for this message, when replies are received. */
   readonly replyAddress?: string
+  /** The envelope sender where this mail's bounces and complaints come back. */
+  readonly bounceAddress?: string
 }
 
 export type ComposeResult =
@@ -167,7 +169,12 @@ export function composeMessage(input: ComposeInput): ComposeResult {
     message: {
       ...out,
       content: plain ? textOnly : out.content,
-      email: { ...out.email, ...(from ? { from } : {}), ...(replyTo ? { replyTo } : {}) },
+      email: {
+        ...out.email,
+        ...(from ? { from } : {}),
+        ...(replyTo ? { replyTo } : {}),
+        ...(input.bounceAddress ? { bounceAddress: input.bounceAddress } : {}),
+      },
     },
   }
 }
