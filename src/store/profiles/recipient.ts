@@ -1,6 +1,8 @@
-// The profile a message goes to, read by the dispatcher under a row lock: two workers
-// deciding messages of the same member take turns, so a dedupe key or a cap is never
-// passed twice at once.
+// The profile a message goes to, read by the dispatcher under a lock of its own: two
+// workers deciding messages of the same member take turns, so a dedupe key or a cap is
+// never passed twice at once. The lock is a transaction-scoped advisory lock on the
+// profile, not its row lock, so deciding never holds up the processor's round on the
+// same member (nor the other way round).
 import type { Queryable } from '../db.ts'
 
 export interface RecipientProfile {
@@ -20,8 +22,7 @@ export async function lockRecipient(
 }
 
 /**
- * lockRecipient for many profiles in one statement, locked in one order (so two workers
- * never deadlock); keyed by `workspace\0profile`, missing profiles absent.
+ * lockRecipient for many profiles; keyed by `workspace\0profile`, missing profiles absent.
  */
 export async function lockRecipients(
   tx: Queryable,
@@ -29,6 +30,14 @@ export async function lockRecipients(
 ): Promise<Map<string, RecipientProfile>> {
   const out = new Map<string, RecipientProfile>()
   if (keys.length === 0) return out
+  // One statement takes the locks in one order (so two workers never deadlock).
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(k)) FROM (
+       SELECT DISTINCT hashtextextended(x.w || '/' || x.p, 0) AS k
+       FROM jsonb_to_recordset($1::jsonb) AS x(w text, p text) ORDER BY 1
+     ) locks`,
+    [JSON.stringify(keys.map((k) => ({ w: k.workspaceId, p: k.profileId })))],
+  )
   const rows = await tx.query<{
     workspace_id: string
     profile_id: string
@@ -41,9 +50,7 @@ export async function lockRecipients(
        (SELECT array_agg(i.value) FROM profile_identities i
         WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.profile_id AND i.kind = 'anonymous_id') AS anonymous_ids
      FROM profiles p JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
-       ON p.workspace_id = x.w AND p.profile_id = x.p
-     ORDER BY p.workspace_id, p.profile_id
-     FOR UPDATE OF p`,
+       ON p.workspace_id = x.w AND p.profile_id = x.p`,
     [JSON.stringify(keys.map((k) => ({ w: k.workspaceId, p: k.profileId })))],
   )
   for (const r of rows)
