@@ -3,20 +3,35 @@
 import type { HeldBadge } from '../domain/community/badges.ts'
 import type { ScoreState } from '../domain/community/score.ts'
 import type { StageOutcome, StageState } from '../domain/community/stage-progress.ts'
+import type { RollupWrites } from './community-rollups.ts'
 import type { Queryable } from './db.ts'
 import { TIMERS_CHANNEL } from './timers.ts'
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
 
-/** Stores the outcome of progress()/moveStage(): the current stage and each transition. */
+/**
+ * Stores the outcome of progress()/moveStage(): the current stage and each transition. The
+ * transitions also go to `writes`, for the reports' rollups (written by writeRollups).
+ */
 export async function saveStageOutcome(
   q: Queryable,
   ws: string,
   profileId: string,
   out: StageOutcome,
+  writes: RollupWrites,
 ): Promise<void> {
   if (out.transitions.length) {
+    for (const t of out.transitions)
+      writes.transitions.push({
+        workspaceId: ws,
+        profileId,
+        stage: t.properties.stage,
+        previousStage: t.properties.previous_stage,
+        direction: t.properties.direction,
+        at: t.timestamp,
+        timeInPreviousMs: t.properties.time_in_previous_stage_ms,
+      })
     const rows = out.transitions.map((t, n) => ({
       n,
       s: t.properties.stage,
@@ -193,20 +208,4 @@ export async function scheduleRecheckAll(
     [ws, timer.timerId, timer.kind, timer.fireAt.toISOString()],
   )
   return rows[0]?.n ?? 0
-}
-
-/**
- * Records that a member earned points at `at`: the last active moment, and the week
- * (Monday 00:00 UTC) as active. Run after saveScore, which creates the score row.
- */
-export async function recordActivity(q: Queryable, ws: string, profileId: string, at: Date): Promise<void> {
-  await q.query(
-    `WITH w AS (
-       INSERT INTO profile_activity_weeks (workspace_id, profile_id, week)
-       VALUES ($1, $2, (date_trunc('week', $3::timestamptz AT TIME ZONE 'UTC'))::date)
-       ON CONFLICT DO NOTHING)
-     UPDATE profile_scores SET last_active_at = greatest(last_active_at, $3::timestamptz)
-     WHERE workspace_id = $1 AND profile_id = $2`,
-    [ws, profileId, at.toISOString()],
-  )
 }

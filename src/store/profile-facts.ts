@@ -9,13 +9,18 @@ import type { Queryable } from './db.ts'
 
 const DEFAULT_HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
 
+/**
+ * `halfLifeMs` decays the stored score to `now`: the workspace's score half-life
+ * (runtime/community/settings.ts); the default one when not given.
+ */
 export async function loadProfileFacts(
   db: Queryable,
   workspaceId: string,
   profileId: string,
   now: Date,
+  halfLifeMs = DEFAULT_HALF_LIFE_MS,
 ): Promise<ProfileFacts | undefined> {
-  return (await loadProfilesFacts(db, workspaceId, [profileId], now)).get(profileId)
+  return (await loadProfilesFacts(db, workspaceId, [profileId], now, halfLifeMs)).get(profileId)
 }
 
 /** loadProfileFacts for many profiles in one statement (backfills); missing ones are absent. */
@@ -24,6 +29,7 @@ export async function loadProfilesFacts(
   workspaceId: string,
   profileIds: readonly string[],
   now: Date,
+  halfLifeMs = DEFAULT_HALF_LIFE_MS,
 ): Promise<Map<string, ProfileFacts>> {
   const rows = await db.query<{
     profile_id: string
@@ -64,7 +70,7 @@ export async function loadProfilesFacts(
       stage: r.stage,
       score:
         r.score_value !== null && r.score_at !== null
-          ? scoreAt({ value: r.score_value, at: r.score_at }, now, DEFAULT_HALF_LIFE_MS)
+          ? scoreAt({ value: r.score_value, at: r.score_at }, now, halfLifeMs)
           : 0,
     })
   return out

@@ -18,6 +18,7 @@ import {
   saveBadge,
   scheduleRecheckAll,
 } from '../../store/community.ts'
+import { newRollupWrites, writeRollups } from '../../store/community-rollups.ts'
 import { saveCommunityPart, workspaceProfileIds } from '../../store/community-settings.ts'
 import type { Queryable } from '../../store/db.ts'
 import { emitProfileEvent } from '../../store/events.ts'
@@ -181,6 +182,7 @@ export async function moveMemberStage(
   }
   const before = await loadStageState(q, ws, profileId)
   const out = moveStage(s.stages, before, target, now, by)
+  const writes = newRollupWrites()
   await applyStageOutcome(
     q,
     ws,
@@ -188,7 +190,9 @@ export async function moveMemberStage(
     before,
     out,
     actionEmitter(q, ws, profileId, `move:${now.toISOString()}`),
+    writes,
   )
+  await writeRollups(q, writes)
   return { ok: true, value: { stage: target, transitions: out.transitions.length } }
 }
 
