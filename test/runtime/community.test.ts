@@ -4,10 +4,13 @@
 // triggered by community events queue their messages.
 import { afterEach, expect, it } from 'vitest'
 import { scoreAt } from '../../src/domain/community/score.ts'
+import { compileStages } from '../../src/domain/community/stage-config.ts'
+import { DEFAULT_STAGE_CONFIG } from '../../src/domain/community/stage-defaults.ts'
 import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
 import { setBadgeRules, setScoreConfig } from '../../src/runtime/community/configure.ts'
 import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
+import { stageDistribution, topByContent, weeklyCohorts } from '../../src/store/community-reports.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
@@ -293,6 +296,94 @@ steps:
     expect(await world.sends()).toEqual([
       'ann email:welcome-event-invite 2026-03-02T11:00:00.000Z',
       'ann in_app:badge-congrats 2026-03-02T12:00:00.000Z',
+    ])
+  })
+
+  it('merges an anonymous member into the identified one: furthest stage, summed score, both badges, counted once', async () => {
+    const t0 = Date.parse('2026-03-02T10:00:00Z')
+    const at = (d: number) => new Date(t0 + d * DAY)
+    world = await makeWorld(driver, at(0).toISOString())
+    await world.db.transaction((tx) =>
+      setBadgeRules(
+        tx,
+        'default',
+        [
+          { id: 'first_post', name: 'First post', when: { type: 'event', event: 'Post Created' } },
+          { id: 'first_topic', name: 'First topic', when: { type: 'event', event: 'Topic Created' } },
+        ],
+        world.clock.now(),
+        'test',
+      ),
+    )
+    // An anonymous visitor subscribes to the newsletter (a prospect) and posts a reply.
+    const anon = { anonymousId: 'a-1' }
+    await world.send('track', anon, { event: 'Newsletter Subscribed', properties: {} })
+    await world.send('track', anon, { event: 'Post Created', properties: {} })
+    // The next day uma signs in elsewhere (a visitor) and opens a topic.
+    await world.runUntil(at(1))
+    await world.identify('uma', {})
+    await world.track('uma', 'Topic Created')
+    await world.runUntil(at(3))
+    await world.send('identify', { userId: 'uma', anonymousId: 'a-1' }, { traits: {} })
+
+    const uma = await profileIdOf(world, 'uma')
+    const [gone] = await world.db.query<{ profile_id: string }>(
+      'SELECT profile_id FROM profiles WHERE merged_into = $1',
+      [uma],
+    )
+    expect(gone).toBeDefined()
+    const absorbed = gone!.profile_id
+    const view = await world.db.query<{ stage: string; entered_at: Date }>(
+      'SELECT stage, entered_at FROM profile_stages WHERE profile_id = ANY($1::uuid[])',
+      [[uma, absorbed]],
+    )
+    // The prospect entry of the anonymous profile is further than uma's visitor entry.
+    expect(view).toEqual([{ stage: 'prospect', entered_at: at(0) }])
+    // 1 + 6 points on day 0 and 8 on day 1, decayed to day 3 with the 30-day half-life.
+    const score = await loadScore(world.db, 'default', uma)
+    expect(scoreAt(score!, at(3), 30 * DAY)).toBeCloseTo(7 * 2 ** (-3 / 30) + 8 * 2 ** (-2 / 30), 9)
+    const badges = await world.db.query<{ profile_id: string; badge: string }>(
+      'SELECT profile_id, badge FROM profile_badges WHERE profile_id = ANY($1::uuid[]) ORDER BY badge',
+      [[uma, absorbed]],
+    )
+    expect(badges).toEqual([
+      { profile_id: uma, badge: 'first_post' },
+      { profile_id: uma, badge: 'first_topic' },
+    ])
+    const history = await world.db.query<{ p: string; at: Date }>(
+      `SELECT coalesce(previous_stage, '-') || '→' || stage AS p, entered_at AS at FROM profile_stage_history
+       WHERE profile_id = ANY($1::uuid[]) AND profile_id = $2 ORDER BY seq`,
+      [[uma, absorbed], uma],
+    )
+    expect(history).toEqual([
+      { p: '-→visitor', at: at(0) },
+      { p: 'visitor→prospect', at: at(0) },
+      { p: '-→visitor', at: at(1) },
+    ])
+
+    // Reports count one person now, and still two before the merge.
+    const stages = compileStages(DEFAULT_STAGE_CONFIG)
+    const members = (rows: { stage: string; members: number }[]) => rows.slice(0, 3).map((r) => r.members)
+    expect(members(await stageDistribution(world.db, 'default', stages))).toEqual([0, 1, 0])
+    expect(members(await stageDistribution(world.db, 'default', stages, at(2)))).toEqual([1, 1, 0])
+    expect(await topByContent(world.db, 'default')).toEqual([{ profileId: uma, created: 2 }])
+    const week = new Date('2026-03-02T00:00:00Z')
+    for (const join of ['visitor', 'prospect'])
+      expect(await weeklyCohorts(world.db, 'default', join, week, at(7), 2)).toEqual([
+        { cohort: week, members: 1, retained: [1, 0] },
+      ])
+
+    // Timers follow the kept entry: prospect is stuck after 30 days, once; nothing is left
+    // for the absorbed profile.
+    const timers = await world.db.query<{ profile_id: string; timer_id: string; fire_at: Date }>(
+      `SELECT profile_id, timer_id, fire_at FROM timers WHERE profile_id = ANY($1::uuid[]) AND timer_id LIKE 'community:stuck:%'`,
+      [[uma, absorbed]],
+    )
+    expect(timers).toEqual([{ profile_id: uma, timer_id: 'community:stuck:prospect', fire_at: at(30) }])
+    await world.runUntil(at(31))
+    const stuck = await communityEvents(world, 'uma', ['Stage Stuck'])
+    expect(stuck.map((e) => `${e.at} ${e['stage']} ${e['entered_at']}`)).toEqual([
+      `${at(30).toISOString()} prospect ${at(0).toISOString()}`,
     ])
   })
 })

@@ -15,6 +15,7 @@ import type { Tx } from '../../store/db.ts'
 import { eventFactsOf } from '../../store/profile-facts.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
 import { type EmitCommunity, evaluateMember } from './member.ts'
+import { absorbMember } from './merge.ts'
 import { settingsOf } from './settings.ts'
 
 export const COMMUNITY_HOOK = 'community'
@@ -65,6 +66,10 @@ export function makeCommunityHook(log: Logger): ProcessorHook {
         }
         await ctx.emit({ event: e.name, properties: e.properties, key })
       }
+      // Profiles this event merged into this one: their community state comes along first.
+      const merged = ctx.profile.mergedProfileIds
+      for (const source of merged)
+        await absorbMember(tx, settings, ws, source, ctx.profile.profileId, ctx.now, writes)
       const props = (event.payload['properties'] ?? {}) as Record<string, unknown>
       await evaluateMember(
         tx,
@@ -77,6 +82,8 @@ export function makeCommunityHook(log: Logger): ProcessorHook {
           traits: ctx.profile.traits,
           announcedBadge:
             event.name === 'Badge Awarded' && typeof props['badge'] === 'string' ? props['badge'] : null,
+          // After a merge the survivor's timers are set again, as after a new funnel.
+          reconfigured: merged.length > 0,
         },
         emit,
         writes,
