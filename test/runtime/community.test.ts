@@ -10,6 +10,7 @@ import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
 import { setBadgeRules, setScoreConfig } from '../../src/runtime/community/configure.ts'
 import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
+import { getCommunityJob } from '../../src/store/community-jobs.ts'
 import { stageDistribution, topByContent, weeklyCohorts } from '../../src/store/community-reports.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
 import { describeEachDriver } from '../helpers/db.ts'
@@ -192,8 +193,12 @@ describeEachDriver('community model at run time', (driver) => {
         'test',
       ),
     )
-    expect(result.ok && result.value.backfilled).toBe(1)
+    // The backfill is a background job over both members, done by the workers.
+    const job = result.ok ? result.value.job : null
+    expect([job?.kind, job?.status, job?.membersTotal, job?.awards]).toEqual(['badges', 'running', 2, 0])
     await world.workers.drain()
+    const done = await getCommunityJob(world.db, 'default', job!.id)
+    expect([done?.status, done?.membersDone, done?.awards]).toEqual(['done', 2, 1])
     expect(await communityEvents(world, 'ann', ['Badge Awarded'])).toEqual([
       {
         name: 'Badge Awarded',
