@@ -2,23 +2,19 @@
 // community model's stage, score and badges, and segment memberships.
 
 import { scoreAt } from '../domain/community/score.ts'
-import { DEFAULT_SCORE_CONFIG } from '../domain/community/score-config.ts'
-import { durationMs } from '../domain/conditions/duration.ts'
 import type { EventFacts, ProfileFacts } from '../domain/conditions/types.ts'
 import type { Queryable } from './db.ts'
 
-const DEFAULT_HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
-
 /**
  * `halfLifeMs` decays the stored score to `now`: the workspace's score half-life
- * (runtime/community/settings.ts); the default one when not given.
+ * (runtime/community/settings.ts), never the default one.
  */
 export async function loadProfileFacts(
   db: Queryable,
   workspaceId: string,
   profileId: string,
   now: Date,
-  halfLifeMs = DEFAULT_HALF_LIFE_MS,
+  halfLifeMs: number,
 ): Promise<ProfileFacts | undefined> {
   return (await loadProfilesFacts(db, workspaceId, [profileId], now, halfLifeMs)).get(profileId)
 }
@@ -29,7 +25,7 @@ export async function loadProfilesFacts(
   workspaceId: string,
   profileIds: readonly string[],
   now: Date,
-  halfLifeMs = DEFAULT_HALF_LIFE_MS,
+  halfLifeMs: number,
 ): Promise<Map<string, ProfileFacts>> {
   const rows = await db.query<{
     profile_id: string

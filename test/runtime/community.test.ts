@@ -7,12 +7,14 @@ import { scoreAt } from '../../src/domain/community/score.ts'
 import { compileStages } from '../../src/domain/community/stage-config.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../src/domain/community/stage-defaults.ts'
 import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
-import { setBadgeRules, setScoreConfig } from '../../src/runtime/community/configure.ts'
+import { parseSegment } from '../../src/domain/segments/schema.ts'
+import { setBadgeRules, setScoreConfig, setStageConfig } from '../../src/runtime/community/configure.ts'
 import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
 import { getCommunityJob } from '../../src/store/community-jobs.ts'
 import { stageDistribution, topByContent, weeklyCohorts } from '../../src/store/community-reports.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
+import { saveSegment } from '../../src/store/segments.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
 
@@ -390,5 +392,75 @@ steps:
     expect(stuck.map((e) => `${e.at} ${e['stage']} ${e['entered_at']}`)).toEqual([
       `${at(30).toISOString()} prospect ${at(0).toISOString()}`,
     ])
+  })
+
+  it("judges journeys' and segments' stage and score conditions by the workspace's funnel and half-life", async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    const now = world.clock.now()
+    await world.db.transaction(async (tx) => {
+      const stages = await setStageConfig(
+        tx,
+        'default',
+        {
+          stages: [
+            { id: 'newcomer', name: 'Newcomer', criteria: { type: 'all', conditions: [] } },
+            {
+              id: 'regular',
+              name: 'Regular',
+              criteria: { type: 'performed', event: 'Post Created', min: 1 },
+            },
+          ],
+        },
+        now,
+        'test',
+      )
+      const score = await setScoreConfig(
+        tx,
+        'default',
+        { half_life: '1d', points: { 'Post Created': 10 }, thresholds: [50] },
+        now,
+        'test',
+      )
+      if (!stages.ok || !score.ok) throw new Error('refused')
+    })
+    // A regular whose score has decayed below 5: true with this funnel and a 1-day
+    // half-life; false with the default ones (no stage "regular", 30-day half-life).
+    const gate = {
+      type: 'all',
+      conditions: [
+        { type: 'stage', op: 'gte', stage: 'regular' },
+        { type: 'score', op: 'lt', value: 5 },
+      ],
+    }
+    await publishInline(
+      world,
+      `id: fading-regulars
+name: Fading regulars
+trigger: { type: event, event: Ping }
+entry: { type: every_time }
+steps:
+  - id: gate
+    type: branch
+    paths:
+      - name: fading
+        when: ${JSON.stringify(gate)}
+        steps: [{ type: send, channel: email, template: we-miss-you }]
+    else: [{ type: send, channel: email, template: keep-going }]
+`,
+    )
+    const segment = parseSegment({ id: 'fading', name: 'Fading regulars', condition: gate })
+    if (!segment.ok) throw new Error(JSON.stringify(segment.issues))
+    await world.db.transaction((tx) => saveSegment(tx, 'default', segment.value, world.clock.now()))
+    await world.track('ann', 'Post Created')
+    await world.track('ann', 'Ping')
+    // 10 points: 10 · 2^(-2d / 1d) = 2.5 two days later.
+    await world.runUntil('2026-03-04T10:00:00Z')
+    await world.track('ann', 'Ping')
+    expect(await world.sends()).toEqual([
+      'ann email:keep-going 2026-03-02T10:00:00.000Z',
+      'ann email:we-miss-you 2026-03-04T10:00:00.000Z',
+    ])
+    const members = await world.db.query<{ segment_id: string }>('SELECT segment_id FROM segment_members')
+    expect(members).toEqual([{ segment_id: 'fading' }])
   })
 })
