@@ -2,7 +2,7 @@
 // member in the background, a page of profiles per step, with its progress.
 import type { Queryable } from './db.ts'
 
-export type CommunityJobKind = 'stages' | 'score' | 'badges'
+export type CommunityJobKind = 'stages' | 'score' | 'badges' | 'merges'
 /** running -> done | superseded (see migration 021). */
 export type CommunityJobStatus = 'running' | 'done' | 'superseded'
 
@@ -129,4 +129,31 @@ export async function getCommunityJob(q: Queryable, ws: string, id: number): Pro
     id,
   ])
   return r ? toJob(r) : null
+}
+
+/** The page of profiles a job works on: locked, so no processing round changes them meanwhile. */
+export async function lockProfilePage(
+  q: Queryable,
+  ws: string,
+  after: string | null,
+  limit: number,
+  opts: { readonly merged: boolean },
+): Promise<Array<{ profileId: string; mergedInto: string | null }>> {
+  const rows = await q.query<{ profile_id: string; merged_into: string | null }>(
+    `SELECT profile_id, merged_into FROM profiles
+     WHERE workspace_id = $1 AND ($2::uuid IS NULL OR profile_id > $2::uuid)
+       AND (CASE WHEN $4 THEN merged_into IS NOT NULL ELSE merged_into IS NULL END)
+     ORDER BY profile_id LIMIT $3 FOR UPDATE`,
+    [ws, after, limit, opts.merged],
+  )
+  return rows.map((r) => ({ profileId: r.profile_id, mergedInto: r.merged_into }))
+}
+
+/** Locks profiles (in id order, as the processor does) before a job changes their state. */
+export async function lockProfiles(q: Queryable, ws: string, profileIds: readonly string[]): Promise<void> {
+  if (profileIds.length === 0) return
+  await q.query(
+    'SELECT 1 FROM profiles WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) ORDER BY profile_id FOR UPDATE',
+    [ws, profileIds],
+  )
 }

@@ -1,6 +1,8 @@
 // Configuration changes applied in the background: the change answers at once with a job,
 // the workers go through every member a page at a time, a page rolled back (a crash) is
 // done again from the same place, and a newer funnel supersedes a running job.
+
+import { readFileSync } from 'node:fs'
 import { afterEach, expect, it } from 'vitest'
 import { silentLogger } from '../../src/log.ts'
 import { setScoreConfig, setStageConfig } from '../../src/runtime/community/configure.ts'
@@ -156,5 +158,46 @@ describeEachDriver('community configuration jobs', (driver) => {
       Math.log2(6) + Date.parse('2026-03-02T00:00:00Z') / (10 * 86_400_000),
       6,
     )
+  })
+
+  it('brings the state of profiles merged before state followed merges into their survivors (migration 021)', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    await world.identify('ann', { email: 'ann@example.com' })
+    await world.track('ann', 'Signed Up')
+    await world.send('track', { anonymousId: 'x-1' }, { event: 'Post Created', properties: {} })
+    const id = async (where: string) =>
+      (await world.db.query<{ profile_id: string }>(`SELECT profile_id FROM profiles WHERE ${where}`))[0]!
+        .profile_id
+    const ann = await id(`user_id = 'ann'`)
+    const anon = await id(`user_id IS NULL`)
+    // What a merge used to do: the profile row only, its community rows left behind.
+    await world.db.query('UPDATE profiles SET merged_into = $1 WHERE profile_id = $2', [ann, anon])
+    const sql = readFileSync(
+      new URL('../../src/store/migrations/021_community_jobs.sql', import.meta.url),
+      'utf8',
+    )
+    await world.db.exec(sql.slice(sql.indexOf('-- Profiles merged into another before')))
+    const [job] = await world.db.query<{ job_id: number; members_total: number }>(
+      `SELECT job_id, members_total FROM community_jobs WHERE kind = 'merges'`,
+    )
+    expect(Number(job!.members_total)).toBe(1)
+    // The migration set its timer by the database's clock; this world runs on a fake one.
+    await world.db.query(`UPDATE timers SET fire_at = $1 WHERE kind = 'community.job'`, [world.clock.now()])
+    await world.workers.drain()
+    const done = await getCommunityJob(world.db, 'default', Number(job!.job_id))
+    expect([done?.status, done?.membersDone, done?.membersFailed]).toEqual(['done', 1, 0])
+    const rows = await world.db.query<{ profile_id: string; stage: string }>(
+      'SELECT profile_id, stage FROM profile_stages ORDER BY profile_id',
+    )
+    expect(rows).toEqual([{ profile_id: ann, stage: 'member' }])
+    const scores = await world.db.query<{ profile_id: string; value: number }>(
+      'SELECT profile_id, value FROM profile_scores',
+    )
+    // Signed Up 3 + Post Created 6, at the same moment.
+    expect(scores.map((r) => [r.profile_id, Number(r.value)])).toEqual([[ann, 9]])
+    const cohorts = await world.db.query<{ members: number }>(
+      `SELECT members::int FROM stage_cohorts WHERE stage = 'visitor'`,
+    )
+    expect(cohorts).toEqual([{ members: 1 }])
   })
 })

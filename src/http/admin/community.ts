@@ -36,7 +36,7 @@ function invalid(what: string, issues: readonly ErrorIssue[]): NudgeError {
 const Job = z
   .object({
     id: z.number(),
-    kind: z.enum(['stages', 'score', 'badges']),
+    kind: z.enum(['stages', 'score', 'badges', 'merges']),
     status: z.enum(['running', 'done', 'superseded']),
     rules: z.array(z.string()).nullable().describe('badges: the rules being backfilled'),
     membersTotal: z.number().describe('Profiles when the job started'),

@@ -14,16 +14,18 @@ import {
   type CommunityJobKind,
   createCommunityJob,
   lockCommunityJob,
+  lockProfilePage,
+  lockProfiles,
   recordJobPage,
 } from '../../store/community-jobs.ts'
 import { newRollupWrites, writeRollups } from '../../store/community-rollups.ts'
-import { workspaceProfileIds } from '../../store/community-settings.ts'
 import type { Queryable, Tx } from '../../store/db.ts'
 import { loadEventFacts, loadProfileFacts } from '../../store/profile-facts.ts'
 import { scheduleTimers } from '../../store/timers.ts'
 import type { TimerHandler } from '../scheduler.ts'
 import { actionEmitter } from './emit.ts'
 import { evaluateMember, scheduleDecay } from './member.ts'
+import { absorbMember } from './merge.ts'
 import { type CommunitySettings, loadSettings } from './settings.ts'
 
 export const JOB_TIMER = 'community.job'
@@ -120,6 +122,45 @@ async function scorePage(
   return { failed: 0, lastError: null, awards: 0 }
 }
 
+/**
+ * Profiles merged away before their community state followed them (migration 021): each
+ * is absorbed by its survivor as a merge does now, and the survivor evaluated again.
+ */
+async function mergesPage(
+  tx: Tx,
+  s: CommunitySettings,
+  job: CommunityJob,
+  page: ReadonlyArray<{ profileId: string; mergedInto: string | null }>,
+  now: Date,
+  log: Logger,
+) {
+  const ws = job.workspaceId
+  const writes = newRollupWrites()
+  const into = new Map(page.map((p) => [p.profileId, p.mergedInto]))
+  await lockProfiles(tx, ws, [...new Set(page.flatMap((p) => (p.mergedInto ? [p.mergedInto] : [])))])
+  const r = await eachMember(
+    tx,
+    page.map((p) => p.profileId),
+    log,
+    job,
+    async (source) => {
+      const target = into.get(source)
+      if (!target) return 0
+      await absorbMember(tx, s, ws, source, target, now, writes)
+      await evaluateMember(
+        tx,
+        s,
+        { workspaceId: ws, profileId: target, now, event: null, reconfigured: true },
+        actionEmitter(tx, ws, target, `job:${job.id}`),
+        writes,
+      )
+      return 0
+    },
+  )
+  await writeRollups(tx, writes)
+  return r
+}
+
 /** New badge rules: each member's past replayed; the awards carry the time they were earned. */
 async function badgesPage(
   tx: Tx,
@@ -175,7 +216,11 @@ export function makeJobTimer(log: Logger): TimerHandler {
     const job = Number.isSafeInteger(id) ? await lockCommunityJob(tx, timer.workspaceId, id) : null
     if (job?.status !== 'running') return
     const s = await loadSettings(tx, job.workspaceId)
-    const ids = await workspaceProfileIds(tx, job.workspaceId, job.afterProfile, JOB_PAGE)
+    // The page is locked: a processing round touching these members waits for it.
+    const page = await lockProfilePage(tx, job.workspaceId, job.afterProfile, JOB_PAGE, {
+      merged: job.kind === 'merges',
+    })
+    const ids = page.map((p) => p.profileId)
     let result: PageResult | null
     switch (job.kind) {
       case 'stages':
@@ -186,6 +231,9 @@ export function makeJobTimer(log: Logger): TimerHandler {
         break
       case 'badges':
         result = await badgesPage(tx, s, job, ids, now, log)
+        break
+      case 'merges':
+        result = await mergesPage(tx, s, job, page, now, log)
         break
       default: {
         const never: never = job.kind
