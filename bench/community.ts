@@ -2,9 +2,11 @@
 // 1,000,000) and BENCH_EVENTS events (default 10,000,000) of the shape `nudge demo`
 // produces, then times every report of docs/community.md. The bulk is written by
 // set-based SQL straight into the tables the processor fills (events, counters, stages,
-// stage history, scores, badges), not through ingest: this measures the reports.
+// stage history, scores, badges, and the reports' rollups), not through ingest: this
+// measures the reports.
 // Usage: npm run bench:community  (BENCH_DATABASE_URL, default local PostgreSQL)
 
+import { CONTENT_EVENTS } from '../src/domain/community/content.ts'
 import { DEFAULT_SCORE_CONFIG } from '../src/domain/community/score-config.ts'
 import { compileStages } from '../src/domain/community/stage-config.ts'
 import { DEFAULT_STAGE_CONFIG } from '../src/domain/community/stage-defaults.ts'
@@ -14,6 +16,7 @@ import {
   badgeReport,
   stageConversion,
   stageDistribution,
+  stageDistributionSeries,
   stuckList,
   stuckMembers,
   topByContent,
@@ -133,6 +136,44 @@ try {
      WHERE s.workspace_id = $1 AND s.profile_id = c.profile_id`,
     [WS, activity],
   )
+  // The reports' rollups (migration 020), as the community hook keeps them: exactly the
+  // aggregates of the rows above.
+  await step(
+    'transitions per day',
+    `INSERT INTO stage_transitions_daily (workspace_id, day, stage, previous_stage, direction, stay_bucket, transitions)
+     SELECT workspace_id, (entered_at AT TIME ZONE 'UTC')::date, stage, coalesce(previous_stage, ''), direction,
+       CASE WHEN direction = 'up' AND time_in_previous_ms > 0 THEN community_stay_bucket(time_in_previous_ms) ELSE -1 END,
+       count(*)
+     FROM profile_stage_history GROUP BY 1, 2, 3, 4, 5, 6`,
+  )
+  await step(
+    'first entries',
+    `INSERT INTO profile_stage_firsts (workspace_id, profile_id, stage, entered_at)
+     SELECT DISTINCT ON (workspace_id, profile_id, stage) workspace_id, profile_id, stage, entered_at
+     FROM profile_stage_history WHERE direction = 'up' ORDER BY workspace_id, profile_id, stage, seq`,
+  )
+  await step(
+    'cohorts',
+    `INSERT INTO stage_cohorts (workspace_id, stage, cohort, members)
+     SELECT workspace_id, stage, (date_trunc('week', entered_at AT TIME ZONE 'UTC'))::date, count(*)
+     FROM profile_stage_firsts GROUP BY 1, 2, 3`,
+  )
+  await step(
+    'cohort activity',
+    `INSERT INTO stage_cohort_activity (workspace_id, stage, cohort, week_offset, members)
+     SELECT f.workspace_id, f.stage, c.cohort, (a.week - c.cohort) / 7, count(*)
+     FROM profile_stage_firsts f
+     CROSS JOIN LATERAL (SELECT (date_trunc('week', f.entered_at AT TIME ZONE 'UTC'))::date AS cohort) c
+     JOIN profile_activity_weeks a ON a.workspace_id = f.workspace_id AND a.profile_id = f.profile_id AND a.week >= c.cohort
+     GROUP BY 1, 2, 3, 4`,
+  )
+  await step(
+    'content counts',
+    `INSERT INTO profile_content_counts (workspace_id, profile_id, created)
+     SELECT workspace_id, profile_id, sum(count) FROM profile_event_counters
+     WHERE event = ANY($1::text[]) GROUP BY 1, 2`,
+    [CONTENT_EVENTS],
+  )
   await step(
     'badges',
     `INSERT INTO profile_badges (workspace_id, profile_id, badge, count, first_awarded_at, last_awarded_at)
@@ -148,15 +189,22 @@ try {
   const reports: Array<[string, () => Promise<unknown>]> = [
     ['stages now', () => stageDistribution(db, WS, stages)],
     ['stages 30 days ago', () => stageDistribution(db, WS, stages, new Date(now.getTime() - 30 * DAY))],
+    [
+      'stages over 90 days (12)',
+      () =>
+        stageDistributionSeries(
+          db,
+          WS,
+          stages,
+          Array.from({ length: 12 }, (_, i) => new Date(now.getTime() - 90 * DAY + (i * 90 * DAY) / 11)),
+        ),
+    ],
     ['conversion, 90 days', () => stageConversion(db, WS, stages, new Date(now.getTime() - 90 * DAY), now)],
     ['stuck per stage', () => stuckMembers(db, WS, stages, now)],
     ['stuck list (member, 50)', () => stuckList(db, WS, 'member', stages.stuckAfterMs[2] ?? 0, now, 50)],
     ['active vs inactive, 30 days', () => activeVsInactive(db, WS, stages, 'member', now, 30 * DAY)],
     ['top 20 by score', () => topByScore(db, WS, now, halfLifeMs, 20)],
-    [
-      'top 20 by content',
-      () => topByContent(db, WS, ['Topic Created', 'Post Created', 'Content Published'], 20),
-    ],
+    ['top 20 by content', () => topByContent(db, WS, 20)],
     [
       'weekly cohorts, 8 weeks',
       () => weeklyCohorts(db, WS, 'member', new Date(now.getTime() - 56 * DAY), now, 8),

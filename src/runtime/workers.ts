@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import { inAppInbox } from '../store/in-app.ts'
 import { makeCommunityHook } from './community/hook.ts'
+import { JOB_TIMER, makeJobTimer } from './community/jobs.ts'
 import { communityTimers } from './community/timers.ts'
 import { makeChannelPool } from './dispatch/channel-pool.ts'
 import { type Dispatcher, type DispatcherOptions, makeDispatcher } from './dispatcher.ts'
@@ -76,7 +77,7 @@ export async function makeWorkers(opts: WorkersOptions): Promise<Workers> {
     clock,
     log,
     workerId,
-    handlers: { ...communityTimers, ...segmentTimers, ...journeys.timers },
+    handlers: { ...communityTimers, [JOB_TIMER]: makeJobTimer(log), ...segmentTimers, ...journeys.timers },
     batchHandlers: journeys.batchTimers,
   })
   const sending = opts.sending ?? { dataDir: join(tmpdir(), `nudge-${process.pid}`) }

@@ -2,28 +2,29 @@
 // community model's stage, score and badges, and segment memberships.
 
 import { scoreAt } from '../domain/community/score.ts'
-import { DEFAULT_SCORE_CONFIG } from '../domain/community/score-config.ts'
-import { durationMs } from '../domain/conditions/duration.ts'
 import type { EventFacts, ProfileFacts } from '../domain/conditions/types.ts'
 import type { Queryable } from './db.ts'
 import { type ProfileRecord, roundCacheOf } from './round-cache.ts'
 
-const DEFAULT_HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
-
+/**
+ * `halfLifeMs` decays the stored score to `now`: the workspace's score half-life
+ * (runtime/community/settings.ts), never the default one.
+ */
 export async function loadProfileFacts(
   db: Queryable,
   workspaceId: string,
   profileId: string,
   now: Date,
+  halfLifeMs: number,
 ): Promise<ProfileFacts | undefined> {
   const round = roundCacheOf(db)
   if (round) {
     const record = await round.record(workspaceId, profileId, (ids) =>
       loadProfileRecords(db, workspaceId, ids),
     )
-    return record ? factsOf(profileId, record, now) : undefined
+    return record ? factsOf(profileId, record, now, halfLifeMs) : undefined
   }
-  return (await loadProfilesFacts(db, workspaceId, [profileId], now)).get(profileId)
+  return (await loadProfilesFacts(db, workspaceId, [profileId], now, halfLifeMs)).get(profileId)
 }
 
 /** loadProfileFacts for many profiles in one statement (backfills); missing ones are absent. */
@@ -32,21 +33,22 @@ export async function loadProfilesFacts(
   workspaceId: string,
   profileIds: readonly string[],
   now: Date,
+  halfLifeMs: number,
 ): Promise<Map<string, ProfileFacts>> {
   const out = new Map<string, ProfileFacts>()
   if (roundCacheOf(db)) {
     for (const id of profileIds) {
-      const facts = await loadProfileFacts(db, workspaceId, id, now)
+      const facts = await loadProfileFacts(db, workspaceId, id, now, halfLifeMs)
       if (facts) out.set(id, facts)
     }
     return out
   }
   for (const [id, record] of await loadProfileRecords(db, workspaceId, profileIds))
-    out.set(id, factsOf(id, record, now))
+    out.set(id, factsOf(id, record, now, halfLifeMs))
   return out
 }
 
-function factsOf(profileId: string, r: ProfileRecord, now: Date): ProfileFacts {
+function factsOf(profileId: string, r: ProfileRecord, now: Date, halfLifeMs: number): ProfileFacts {
   const badges = new Set<string>()
   for (const [badge, held] of r.badges) if (held.revokedAt === null) badges.add(badge)
   return {
@@ -59,7 +61,7 @@ function factsOf(profileId: string, r: ProfileRecord, now: Date): ProfileFacts {
     segments: new Set(r.segments),
     badges,
     stage: r.stage?.stage ?? null,
-    score: r.score ? scoreAt(r.score, now, DEFAULT_HALF_LIFE_MS) : 0,
+    score: r.score ? scoreAt(r.score, now, halfLifeMs) : 0,
   }
 }
 

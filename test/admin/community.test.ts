@@ -100,7 +100,17 @@ describeEachDriver('community admin API', (driver) => {
   it('applies a new funnel to every member, keeping their history', async () => {
     const { status, body } = await call('PUT', '/api/v1/community/stages', { config: BASIC, by: 'claire' })
     expect([status, body.members]).toEqual([200, 2])
+    // Applied in the background: the answer says by which job, and the job shows progress.
+    expect(body.job).toMatchObject({ kind: 'stages', status: 'running', membersTotal: 2, membersDone: 0 })
+    const listed = await call('GET', '/api/v1/community/jobs')
+    expect(listed.body.jobs.map((j: { id: number; createdBy: string }) => [j.id, j.createdBy])).toEqual([
+      [body.job.id, 'claire'],
+    ])
     await world.workers.drain()
+    const done = await call('GET', `/api/v1/community/jobs/${body.job.id}`)
+    expect(done.body).toMatchObject({ status: 'done', membersDone: 2, membersFailed: 0 })
+    expect(done.body.finishedAt).toBe('2026-03-02T10:00:00.000Z')
+    expect((await call('GET', '/api/v1/community/jobs/999999')).status).toBe(404)
     // ann was a member under the old funnel and still is; bob stays a visitor.
     expect((await stageOf('ann')).stage).toEqual({
       id: 'member',
@@ -152,8 +162,10 @@ describeEachDriver('community admin API', (driver) => {
         { id: 'welcomed', name: 'Welcomed', when: { type: 'event', event: 'Signed Up' } },
       ],
     })
-    expect([ok.status, ok.body.backfilled]).toEqual([200, 3])
+    expect([ok.status, ok.body.job.kind, ok.body.job.rules]).toEqual([200, 'badges', ['joined', 'welcomed']])
     await world.workers.drain()
+    const job = await call('GET', `/api/v1/community/jobs/${ok.body.job.id}`)
+    expect([job.body.status, job.body.awards]).toEqual(['done', 3])
     expect((await stageOf('ann')).badges.map((b: { badge: string }) => b.badge).sort()).toEqual([
       'joined',
       'welcomed',

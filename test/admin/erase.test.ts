@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { compileStages } from '../../src/domain/community/stage-config.ts'
+import { DEFAULT_STAGE_CONFIG } from '../../src/domain/community/stage-defaults.ts'
+import { moveStage } from '../../src/domain/community/stage-progress.ts'
+import { saveScore, saveStageOutcome } from '../../src/store/community.ts'
+import { stageConversion } from '../../src/store/community-reports.ts'
+import { gatherContent, newRollupWrites, writeRollups } from '../../src/store/community-rollups.ts'
 import { insertMembers } from '../../src/store/segments.ts'
 import { suppressionHash } from '../../src/store/suppressions.ts'
 import { describeEachDriver } from '../helpers/db.ts'
@@ -50,10 +56,33 @@ describeEachDriver('admin API: erasing a profile', (driver) => {
       [ann, bob].map((profileId) => ({ profileId, segmentId: 'club-members' })),
       new Date('2026-01-05T10:00:00Z'),
     )
+    // Community state: ann and bob both climbed to prospect; ann earned points, posted twice.
+    const writes = newRollupWrites()
+    for (const p of [ann, bob])
+      await saveStageOutcome(f.db, 'default', p, moveStage(stages, null, 'prospect', at, 'test'), writes)
+    await saveScore(f.db, 'default', ann, { value: 12, at }, 30 * 86_400_000)
+    writes.activity.push({ workspaceId: 'default', profileId: ann, at })
+    gatherContent(writes, 'default', ann, 2)
+    await writeRollups(f.db, writes)
   })
+  const stages = compileStages(DEFAULT_STAGE_CONFIG)
+  const at = new Date('2026-01-05T10:00:00Z')
+  const entered = async () =>
+    (
+      await stageConversion(
+        f.db,
+        'default',
+        stages,
+        new Date('2026-01-01T00:00:00Z'),
+        new Date('2026-02-01T00:00:00Z'),
+      )
+    )
+      .slice(0, 2)
+      .map((r) => r.entered)
   afterAll(() => f.close())
 
   it('erases the person, the profiles merged into her and all their data, and says how much', async () => {
+    expect(await entered()).toEqual([2, 2])
     const res = await f.app.inject({ method: 'DELETE', url: '/api/v1/profiles/anon-b', headers: f.auth })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({
@@ -64,6 +93,8 @@ describeEachDriver('admin API: erasing a profile', (driver) => {
         counters: 2,
         groupMemberships: 1,
         segmentMemberships: 1,
+        // 2 history rows, her stage, score, 2 first entries, 1 active week, her content count.
+        community: 8,
         profiles: 2,
       },
       suppressions: 4,
@@ -75,8 +106,20 @@ describeEachDriver('admin API: erasing a profile', (driver) => {
       'profile_event_counters',
       'profile_groups',
       'segment_members',
+      'profile_stage_history',
+      'profile_stages',
+      'profile_scores',
+      'profile_stage_firsts',
+      'profile_activity_weeks',
+      'profile_content_counts',
     ])
       expect([t, await count(t, family)]).toEqual([t, 0])
+    // The reports no longer count her: only bob entered visitor and prospect.
+    expect(await entered()).toEqual([1, 1])
+    const cohorts = await f.db.query<{ n: number }>(
+      `SELECT coalesce(sum(members), 0)::int AS n FROM stage_cohorts WHERE stage = 'prospect'`,
+    )
+    expect(cohorts[0]?.n).toBe(1)
     expect(await count('segment_members', [bob])).toBe(1)
     const events = await f.db.query<{ message_id: string }>('SELECT message_id FROM events ORDER BY seq')
     expect(events.map((e) => e.message_id)).toEqual(['b1'])

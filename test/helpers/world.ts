@@ -25,6 +25,12 @@ export interface World {
   publish(...examples: string[]): Promise<void>
   track(userId: string, event: string, properties?: Record<string, unknown>): Promise<void>
   identify(userId: string, traits: Record<string, unknown>): Promise<void>
+  /** A track or identify with an anonymousId (and a userId: links the two, merging profiles). */
+  send(
+    type: 'track' | 'identify',
+    ids: { readonly userId?: string; readonly anonymousId: string },
+    body: Record<string, unknown>,
+  ): Promise<void>
   /** Moves the clock to `at`, firing every timer due on the way, in time order. */
   runUntil(at: string | Date): Promise<void>
   /** Queued messages as "user channel:template ISO-time", in order. */
@@ -52,7 +58,12 @@ export async function makeWorld(driver: Driver, start: string, options: WorldOpt
     sending: { dataDir, dispatcher: { random: () => 0.5 }, ...options.sending },
   })
 
-  async function write(type: 'track' | 'identify', userId: string, body: Record<string, unknown>) {
+  async function write(
+    type: 'track' | 'identify',
+    userId: string | null,
+    body: Record<string, unknown>,
+    anonymousId: string | null = null,
+  ) {
     const now = clock.now()
     await insertEvents(db, [
       {
@@ -61,11 +72,11 @@ export async function makeWorld(driver: Driver, start: string, options: WorldOpt
         type,
         name: type === 'track' ? (body['event'] as string) : null,
         userId,
-        anonymousId: null,
+        anonymousId,
         timestamp: now,
         receivedAt: now,
-        partition: partitionOf('default', userId, null),
-        payload: { type, userId, ...body },
+        partition: partitionOf('default', userId, anonymousId),
+        payload: { type, ...(userId ? { userId } : {}), ...(anonymousId ? { anonymousId } : {}), ...body },
       },
     ])
     await workers.drain()
@@ -89,6 +100,7 @@ export async function makeWorld(driver: Driver, start: string, options: WorldOpt
     },
     track: (userId, event, properties = {}) => write('track', userId, { event, properties }),
     identify: (userId, traits) => write('identify', userId, { traits }),
+    send: (type, ids, body) => write(type, ids.userId ?? null, body, ids.anonymousId),
     async runUntil(at) {
       const target = new Date(at)
       await workers.drain()

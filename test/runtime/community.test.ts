@@ -4,11 +4,17 @@
 // triggered by community events queue their messages.
 import { afterEach, expect, it } from 'vitest'
 import { scoreAt } from '../../src/domain/community/score.ts'
+import { compileStages } from '../../src/domain/community/stage-config.ts'
+import { DEFAULT_STAGE_CONFIG } from '../../src/domain/community/stage-defaults.ts'
 import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
-import { setBadgeRules, setScoreConfig } from '../../src/runtime/community/configure.ts'
+import { parseSegment } from '../../src/domain/segments/schema.ts'
+import { setBadgeRules, setScoreConfig, setStageConfig } from '../../src/runtime/community/configure.ts'
 import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
+import { getCommunityJob } from '../../src/store/community-jobs.ts'
+import { stageDistribution, topByContent, weeklyCohorts } from '../../src/store/community-reports.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
+import { saveSegment } from '../../src/store/segments.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
 
@@ -189,8 +195,12 @@ describeEachDriver('community model at run time', (driver) => {
         'test',
       ),
     )
-    expect(result.ok && result.value.backfilled).toBe(1)
+    // The backfill is a background job over both members, done by the workers.
+    const job = result.ok ? result.value.job : null
+    expect([job?.kind, job?.status, job?.membersTotal, job?.awards]).toEqual(['badges', 'running', 2, 0])
     await world.workers.drain()
+    const done = await getCommunityJob(world.db, 'default', job!.id)
+    expect([done?.status, done?.membersDone, done?.awards]).toEqual(['done', 2, 1])
     expect(await communityEvents(world, 'ann', ['Badge Awarded'])).toEqual([
       {
         name: 'Badge Awarded',
@@ -294,5 +304,163 @@ steps:
       'ann email:welcome-event-invite 2026-03-02T11:00:00.000Z',
       'ann in_app:badge-congrats 2026-03-02T12:00:00.000Z',
     ])
+  })
+
+  it('merges an anonymous member into the identified one: furthest stage, summed score, both badges, counted once', async () => {
+    const t0 = Date.parse('2026-03-02T10:00:00Z')
+    const at = (d: number) => new Date(t0 + d * DAY)
+    world = await makeWorld(driver, at(0).toISOString())
+    await world.db.transaction((tx) =>
+      setBadgeRules(
+        tx,
+        'default',
+        [
+          { id: 'first_post', name: 'First post', when: { type: 'event', event: 'Post Created' } },
+          { id: 'first_topic', name: 'First topic', when: { type: 'event', event: 'Topic Created' } },
+        ],
+        world.clock.now(),
+        'test',
+      ),
+    )
+    // An anonymous visitor subscribes to the newsletter (a prospect) and posts a reply.
+    const anon = { anonymousId: 'a-1' }
+    await world.send('track', anon, { event: 'Newsletter Subscribed', properties: {} })
+    await world.send('track', anon, { event: 'Post Created', properties: {} })
+    // The next day uma signs in elsewhere (a visitor) and opens a topic.
+    await world.runUntil(at(1))
+    await world.identify('uma', {})
+    await world.track('uma', 'Topic Created')
+    await world.runUntil(at(3))
+    await world.send('identify', { userId: 'uma', anonymousId: 'a-1' }, { traits: {} })
+
+    const uma = await profileIdOf(world, 'uma')
+    const [gone] = await world.db.query<{ profile_id: string }>(
+      'SELECT profile_id FROM profiles WHERE merged_into = $1',
+      [uma],
+    )
+    expect(gone).toBeDefined()
+    const absorbed = gone!.profile_id
+    const view = await world.db.query<{ stage: string; entered_at: Date }>(
+      'SELECT stage, entered_at FROM profile_stages WHERE profile_id = ANY($1::uuid[])',
+      [[uma, absorbed]],
+    )
+    // The prospect entry of the anonymous profile is further than uma's visitor entry.
+    expect(view).toEqual([{ stage: 'prospect', entered_at: at(0) }])
+    // 1 + 6 points on day 0 and 8 on day 1, decayed to day 3 with the 30-day half-life.
+    const score = await loadScore(world.db, 'default', uma)
+    expect(scoreAt(score!, at(3), 30 * DAY)).toBeCloseTo(7 * 2 ** (-3 / 30) + 8 * 2 ** (-2 / 30), 9)
+    const badges = await world.db.query<{ profile_id: string; badge: string }>(
+      'SELECT profile_id, badge FROM profile_badges WHERE profile_id = ANY($1::uuid[]) ORDER BY badge',
+      [[uma, absorbed]],
+    )
+    expect(badges).toEqual([
+      { profile_id: uma, badge: 'first_post' },
+      { profile_id: uma, badge: 'first_topic' },
+    ])
+    const history = await world.db.query<{ p: string; at: Date }>(
+      `SELECT coalesce(previous_stage, '-') || '→' || stage AS p, entered_at AS at FROM profile_stage_history
+       WHERE profile_id = ANY($1::uuid[]) AND profile_id = $2 ORDER BY seq`,
+      [[uma, absorbed], uma],
+    )
+    expect(history).toEqual([
+      { p: '-→visitor', at: at(0) },
+      { p: 'visitor→prospect', at: at(0) },
+      { p: '-→visitor', at: at(1) },
+    ])
+
+    // Reports count one person now, and still two before the merge.
+    const stages = compileStages(DEFAULT_STAGE_CONFIG)
+    const members = (rows: { stage: string; members: number }[]) => rows.slice(0, 3).map((r) => r.members)
+    expect(members(await stageDistribution(world.db, 'default', stages))).toEqual([0, 1, 0])
+    expect(members(await stageDistribution(world.db, 'default', stages, at(2)))).toEqual([1, 1, 0])
+    expect(await topByContent(world.db, 'default')).toEqual([{ profileId: uma, created: 2 }])
+    const week = new Date('2026-03-02T00:00:00Z')
+    for (const join of ['visitor', 'prospect'])
+      expect(await weeklyCohorts(world.db, 'default', join, week, at(7), 2)).toEqual([
+        { cohort: week, members: 1, retained: [1, 0] },
+      ])
+
+    // Timers follow the kept entry: prospect is stuck after 30 days, once; nothing is left
+    // for the absorbed profile.
+    const timers = await world.db.query<{ profile_id: string; timer_id: string; fire_at: Date }>(
+      `SELECT profile_id, timer_id, fire_at FROM timers WHERE profile_id = ANY($1::uuid[]) AND timer_id LIKE 'community:stuck:%'`,
+      [[uma, absorbed]],
+    )
+    expect(timers).toEqual([{ profile_id: uma, timer_id: 'community:stuck:prospect', fire_at: at(30) }])
+    await world.runUntil(at(31))
+    const stuck = await communityEvents(world, 'uma', ['Stage Stuck'])
+    expect(stuck.map((e) => `${e.at} ${e['stage']} ${e['entered_at']}`)).toEqual([
+      `${at(30).toISOString()} prospect ${at(0).toISOString()}`,
+    ])
+  })
+
+  it("judges journeys' and segments' stage and score conditions by the workspace's funnel and half-life", async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    const now = world.clock.now()
+    await world.db.transaction(async (tx) => {
+      const stages = await setStageConfig(
+        tx,
+        'default',
+        {
+          stages: [
+            { id: 'newcomer', name: 'Newcomer', criteria: { type: 'all', conditions: [] } },
+            {
+              id: 'regular',
+              name: 'Regular',
+              criteria: { type: 'performed', event: 'Post Created', min: 1 },
+            },
+          ],
+        },
+        now,
+        'test',
+      )
+      const score = await setScoreConfig(
+        tx,
+        'default',
+        { half_life: '1d', points: { 'Post Created': 10 }, thresholds: [50] },
+        now,
+        'test',
+      )
+      if (!stages.ok || !score.ok) throw new Error('refused')
+    })
+    // A regular whose score has decayed below 5: true with this funnel and a 1-day
+    // half-life; false with the default ones (no stage "regular", 30-day half-life).
+    const gate = {
+      type: 'all',
+      conditions: [
+        { type: 'stage', op: 'gte', stage: 'regular' },
+        { type: 'score', op: 'lt', value: 5 },
+      ],
+    }
+    await publishInline(
+      world,
+      `id: fading-regulars
+name: Fading regulars
+trigger: { type: event, event: Ping }
+entry: { type: every_time }
+steps:
+  - id: gate
+    type: branch
+    paths:
+      - name: fading
+        when: ${JSON.stringify(gate)}
+        steps: [{ type: send, channel: email, template: we-miss-you }]
+    else: [{ type: send, channel: email, template: keep-going }]
+`,
+    )
+    const segment = parseSegment({ id: 'fading', name: 'Fading regulars', condition: gate })
+    if (!segment.ok) throw new Error(JSON.stringify(segment.issues))
+    await world.db.transaction((tx) => saveSegment(tx, 'default', segment.value, world.clock.now()))
+    await world.track('ann', 'Post Created')
+    await world.track('ann', 'Ping')
+    // 10 points: 10 · 2^(-2d / 1d) = 2.5 two days later.
+    await world.runUntil('2026-03-04T10:00:00Z')
+    await world.track('ann', 'Ping')
+    expect(await world.sends()).toEqual([
+      'ann email:keep-going 2026-03-02T10:00:00.000Z',
+      'ann email:we-miss-you 2026-03-04T10:00:00.000Z',
+    ])
+    const members = await world.db.query<{ segment_id: string }>('SELECT segment_id FROM segment_members')
+    expect(members).toEqual([{ segment_id: 'fading' }])
   })
 })

@@ -9,7 +9,6 @@ import {
   loadBadges,
   loadScore,
   loadStageState,
-  recordActivity,
   saveBadge,
   saveScore,
   saveStageOutcome,
@@ -24,6 +23,7 @@ import {
   topByScore,
   weeklyCohorts,
 } from '../../src/store/community-reports.ts'
+import { gatherContent, newRollupWrites, writeRollups } from '../../src/store/community-rollups.ts'
 import { describeEachDriver, openTestDb, type TestDb } from '../helpers/db.ts'
 
 const stages = compileStages(DEFAULT_STAGE_CONFIG)
@@ -44,9 +44,11 @@ describeEachDriver('community store and reports', (driver) => {
   let db: TestDb
   beforeAll(async () => {
     db = await openTestDb(driver)
+    const writes = newRollupWrites()
     const move = async (p: string, target: string, at: Date) => {
       const out = moveStage(stages, await loadStageState(db, WS, p), target, at, 'admin:test')
-      await saveStageOutcome(db, WS, p, out)
+      await saveStageOutcome(db, WS, p, out, writes)
+      await writeRollups(db, writes)
     }
     // A: member on day 0, active on day 10. B: member on day 1. C: visitor on day 2.
     // D: member on day 7, active on day 11.
@@ -69,18 +71,15 @@ describeEachDriver('community store and reports', (driver) => {
     await saveBadge(db, WS, B, recordAwards(undefined, [award('first_event', day(5))])!)
     const c = revokeBadge(recordAwards(undefined, [award('first_event', day(6))]), day(8), 'admin:ann')!
     await saveBadge(db, WS, C, c.held, 'admin:ann')
-    const counters: [string, string, number, Date][] = [
-      [A, 'Topic Created', 3, day(15)],
-      [A, 'Post Created', 2, day(15)],
-      [B, 'Post Created', 2, day(2)],
-      [D, 'Topic Created', 1, day(12)],
-    ]
-    for (const [p, e, count, last] of counters) {
-      await db.query(
-        `INSERT INTO profile_event_counters (workspace_id, profile_id, event, count, first_at, last_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-        [WS, p, e, count, last.toISOString()],
-      )
-    }
+    // Content created, as the community hook counts it: A 3 topics and 2 posts, B 2 posts, D 1 topic.
+    for (const [p, count] of [
+      [A, 3],
+      [A, 2],
+      [B, 2],
+      [D, 1],
+    ] as const)
+      gatherContent(writes, WS, p, count)
+    await writeRollups(db, writes)
     const events: [string, string, Date][] = [
       [A, 'Post Created', day(2)],
       [A, 'Post Created', day(15)],
@@ -94,7 +93,8 @@ describeEachDriver('community store and reports', (driver) => {
         [WS, `m${i}`, name, at.toISOString(), p],
       )
       // The community hook records the activity of events worth points.
-      await recordActivity(db, WS, p, at)
+      writes.activity.push({ workspaceId: WS, profileId: p, at })
+      await writeRollups(db, writes)
     }
   })
   afterAll(async () => db.close())
@@ -159,7 +159,7 @@ describeEachDriver('community store and reports', (driver) => {
     const top = await topByScore(db, WS, now, H)
     expect(top.map((t) => t.profileId)).toEqual([A, B, C])
     expect(top[0]!.score).toBeCloseTo(40 * 2 ** (-10 / 7), 9)
-    expect(await topByContent(db, WS, ['Topic Created', 'Post Created'])).toEqual([
+    expect(await topByContent(db, WS)).toEqual([
       { profileId: A, created: 5 },
       { profileId: B, created: 2 },
       { profileId: D, created: 1 },

@@ -30,8 +30,9 @@ export interface BackfillInput {
  * rules at the N-th, 2N-th... matching event; score rules at the first event after which
  * the replayed score reached the minimum; stage rules at the first entry into that stage or
  * a later one. A condition cannot be replayed (traits and segments have no history), so a
- * condition rule is judged now. Awards already held are not repeated; a revoked badge
- * gets nothing back.
+ * condition rule is judged now. Awards already held are not repeated (a repeatable badge
+ * resumes after the occurrences held, so a backfill that runs while new events are being
+ * awarded live counts each event once); a revoked badge gets nothing back.
  */
 export function backfill(rule: BadgeRule, input: BackfillInput): BadgeAward[] {
   const have = input.held?.count ?? 0
@@ -48,6 +49,8 @@ export function backfill(rule: BadgeRule, input: BackfillInput): BadgeAward[] {
       for (const e of events) {
         if (times.length >= limit) break
         if (!eventMatches(w, e)) continue
+        // As at run time, a badge's own `Badge Awarded` never counts for its rule (no loop).
+        if (e.name === 'Badge Awarded' && e.properties['badge'] === rule.id) continue
         n++
         if (n % every === 0) times.push(e.timestamp)
       }

@@ -13,6 +13,7 @@ import {
   setStageConfig,
 } from '../../runtime/community/configure.ts'
 import { type CommunitySettings, loadSettings } from '../../runtime/community/settings.ts'
+import { type CommunityJob, getCommunityJob, listCommunityJobs } from '../../store/community-jobs.ts'
 import { notifyEvents } from '../../store/events.ts'
 import { resolveProfileId } from '../../store/profiles/read.ts'
 import { CommunityViewSchema, communityView } from '../community-view.ts'
@@ -32,10 +33,48 @@ function invalid(what: string, issues: readonly ErrorIssue[]): NudgeError {
   return new NudgeError('NUDGE_ERR_VALIDATION', `The ${what} was not changed: ${shown}`, issues)
 }
 
+const Job = z
+  .object({
+    id: z.number(),
+    kind: z.enum(['stages', 'score', 'badges', 'merges']),
+    status: z.enum(['running', 'done', 'superseded']),
+    rules: z.array(z.string()).nullable().describe('badges: the rules being backfilled'),
+    membersTotal: z.number().describe('Profiles when the job started'),
+    membersDone: z.number(),
+    membersFailed: z
+      .number()
+      .describe('Members whose evaluation failed; their next event evaluates them again'),
+    lastError: z.string().nullable(),
+    awards: z.number().describe("badges: awards found so far in members' past"),
+    createdBy: z.string().nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    finishedAt: Timestamp.nullable(),
+  })
+  .describe('A configuration change being applied to every member in the background')
+
+const jobView = (j: CommunityJob) => ({
+  id: j.id,
+  kind: j.kind,
+  status: j.status,
+  rules: j.rules ? [...j.rules] : null,
+  membersTotal: j.membersTotal,
+  membersDone: j.membersDone,
+  membersFailed: j.membersFailed,
+  lastError: j.lastError,
+  awards: j.awards,
+  createdBy: j.createdBy,
+  createdAt: j.createdAt.toISOString(),
+  updatedAt: j.updatedAt.toISOString(),
+  finishedAt: j.finishedAt ? j.finishedAt.toISOString() : null,
+})
+
 const Applied = z.object({
   config: Config,
   members: z.number().optional().describe('stages: members who will be re-evaluated against the new funnel'),
-  backfilled: z.number().optional().describe("badges: awards found in members' past for the new rules"),
+  job: Job.nullable()
+    .optional()
+    .describe('The background job applying the change to every member (badges: null when no rule is new)'),
 })
 
 const ProfileParams = z.object({
@@ -66,8 +105,8 @@ export function communityRoutes(app: FastifyInstance, deps: AdminDeps): void {
       read: (s: CommunitySettings) => s.stageConfig,
       write: setStageConfig,
       description:
-        "Replacing it keeps every member's history; each member is re-evaluated at once by a timer, so stages, " +
-        '`Stage Entered` events and stuck timers follow the new funnel.',
+        "Replacing it keeps every member's history; a background job re-evaluates every member, so stages, " +
+        '`Stage Entered` events and stuck timers follow the new funnel (progress: `GET /api/v1/community/jobs`).',
     },
     {
       part: 'score',
@@ -75,7 +114,9 @@ export function communityRoutes(app: FastifyInstance, deps: AdminDeps): void {
       summary: 'Engagement score: points per event, half-life, thresholds',
       read: (s: CommunitySettings) => s.scoreConfig,
       write: setScoreConfig,
-      description: 'Points apply to events processed from then on; stored scores are kept and re-ranked.',
+      description:
+        'Points apply to events processed from then on; stored scores are kept, and re-ranked with their decay ' +
+        'timers by a background job.',
     },
     {
       part: 'badges',
@@ -84,7 +125,8 @@ export function communityRoutes(app: FastifyInstance, deps: AdminDeps): void {
       read: (s: CommunitySettings) => s.badges,
       write: setBadgeRules,
       description:
-        "Rules with a new id are backfilled over every member's past events (`Badge Awarded` with `backfilled: true`).",
+        "Rules with a new id are backfilled over every member's past events by a background job (`Badge Awarded` " +
+        'with `backfilled: true`).',
     },
   ] as const
 
@@ -128,10 +170,49 @@ export function communityRoutes(app: FastifyInstance, deps: AdminDeps): void {
           return r.value
         })
         await notifyEvents(deps.db)
-        return result
+        const { job, ...rest } = result as typeof result & { job?: CommunityJob | null }
+        return { ...rest, job: job ? jobView(job) : null }
       },
     )
   }
+
+  route(
+    app,
+    {
+      method: 'GET',
+      path: '/api/v1/community/jobs',
+      operationId: 'listCommunityJobs',
+      summary: 'Configuration changes being applied to every member, and the last ones done, newest first',
+      tags: ['community'],
+      security: 'adminKey',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+      response: z.object({ jobs: z.array(Job) }),
+    },
+    async ({ query, req }) => ({
+      jobs: (await listCommunityJobs(deps.db, workspaceOf(req), query.limit)).map(jobView),
+    }),
+  )
+
+  route(
+    app,
+    {
+      method: 'GET',
+      path: '/api/v1/community/jobs/{jobId}',
+      operationId: 'getCommunityJob',
+      summary: 'One configuration change being applied to every member: its progress',
+      tags: ['community'],
+      security: 'adminKey',
+      params: z.object({ jobId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+      response: Job,
+      errors: [404],
+    },
+    async ({ params, req }) => {
+      const job = await getCommunityJob(deps.db, workspaceOf(req), params.jobId)
+      if (!job)
+        throw new NudgeError('NUDGE_ERR_NOT_FOUND', `No community job ${params.jobId} in this workspace`)
+      return jobView(job)
+    },
+  )
 
   route(
     app,

@@ -1,6 +1,7 @@
 // The community reports (docs/community.md), one route each. "Now" is the server clock
-// unless `at` is given; periods default to the last 90 days. Each answers from one
-// set-based statement (the distribution over time: one per point).
+// unless `at` is given; periods default to the last 90 days. Each answers from one or two
+// set-based statements over the state tables and their rollups (the distribution over
+// time: one for the whole series).
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { systemClock } from '../../domain/clock.ts'
@@ -13,6 +14,7 @@ import {
   badgeReport,
   stageConversion,
   stageDistribution,
+  stageDistributionSeries,
   stuckList,
   stuckMembers,
   topByContent,
@@ -29,7 +31,6 @@ const Period = z.object({
   from: z.iso.datetime().optional().describe('Start of the period (default: 90 days before `to`)'),
   to: z.iso.datetime().optional().describe('End of the period, excluded (default: now)'),
 })
-const CONTENT_EVENTS = ['Topic Created', 'Post Created', 'Content Published']
 
 function period(q: { from?: string | undefined; to?: string | undefined }, now: Date) {
   const to = q.to ? new Date(q.to) : now
@@ -98,12 +99,12 @@ export function reportRoutes(app: FastifyInstance, deps: AdminDeps): void {
       const s = await settingsOf(ws)
       const { from, to } = period(query, clock.now())
       const step = (to.getTime() - from.getTime()) / (query.points - 1)
-      const series = []
-      for (let i = 0; i < query.points; i++) {
-        const at = new Date(Math.round(from.getTime() + i * step))
-        series.push({ at: iso(at), stages: await stageDistribution(deps.db, ws, s.stages, at) })
-      }
-      return { series }
+      const ats = Array.from(
+        { length: query.points },
+        (_, i) => new Date(Math.round(from.getTime() + i * step)),
+      )
+      const counts = await stageDistributionSeries(deps.db, ws, s.stages, ats)
+      return { series: ats.map((at, i) => ({ at: iso(at), stages: counts[i] ?? [] })) }
     },
   )
 
@@ -229,7 +230,7 @@ export function reportRoutes(app: FastifyInstance, deps: AdminDeps): void {
     async ({ query, req }) => {
       const ws = workspaceOf(req)
       if (query.by === 'content') {
-        const rows = await topByContent(deps.db, ws, CONTENT_EVENTS, query.limit)
+        const rows = await topByContent(deps.db, ws, query.limit)
         return { by: query.by, members: rows.map((r) => ({ profileId: r.profileId, value: r.created })) }
       }
       const s = await settingsOf(ws)

@@ -20,11 +20,11 @@ import {
   loadBadges,
   loadScore,
   loadStageState,
-  recordActivity,
   saveBadge,
   saveScore,
   saveStageOutcome,
 } from '../../store/community.ts'
+import type { RollupWrites } from '../../store/community-rollups.ts'
 import type { Queryable } from '../../store/db.ts'
 import { loadEventFacts, loadProfileFacts } from '../../store/profile-facts.ts'
 import { cancelTimers, scheduleTimers } from '../../store/timers.ts'
@@ -104,13 +104,15 @@ export async function updateScore(
   m: MemberInput,
   stored: ScoreState | null,
   emit: EmitCommunity,
+  writes: RollupWrites,
 ): Promise<ScoreState> {
   const state = stored ?? ZERO_SCORE
   if (!m.event?.name) return state
   const upd = applyEvent(s.score, state, m.event.name, m.event.timestamp)
   if (upd.points === 0) return state
   await saveScore(q, m.workspaceId, m.profileId, upd.state, s.score.halfLifeMs)
-  if (upd.points > 0) await recordActivity(q, m.workspaceId, m.profileId, m.event.timestamp)
+  if (upd.points > 0)
+    writes.activity.push({ workspaceId: m.workspaceId, profileId: m.profileId, at: m.event.timestamp })
   for (const e of upd.events)
     await emit(e, `Score Crossed:${e.properties.threshold}:${e.properties.direction}`)
   await scheduleDecay(q, s, m.workspaceId, m.profileId, upd.state)
@@ -138,6 +140,7 @@ export async function applyStageOutcome(
   before: StageState | null,
   out: StageOutcome,
   emit: EmitCommunity,
+  writes: RollupWrites,
   opts: { readonly reconfigured?: boolean; readonly inRecheckTimer?: boolean } = {},
 ): Promise<void> {
   const reconfigured = opts.reconfigured === true
@@ -146,7 +149,7 @@ export async function applyStageOutcome(
     moved ||
     out.state?.demotionPendingSince?.getTime() !== before?.demotionPendingSince?.getTime() ||
     (out.state === null) !== (before === null)
-  if (changed) await saveStageOutcome(q, ws, profileId, out)
+  if (changed) await saveStageOutcome(q, ws, profileId, out, writes)
   for (const [n, t] of out.transitions.entries()) await emit(t, `Stage Entered:${n}:${t.properties.stage}`)
   if (moved || reconfigured) {
     if (before && before.stage !== out.state?.stage)
@@ -194,17 +197,19 @@ async function awardBadges(
 
 /**
  * Brings one member up to date. Returns when the member must be evaluated again without
- * an event (a pending demotion), or null (also when the profile does not exist).
+ * an event (a pending demotion), or null (also when the profile does not exist). What the
+ * reports' rollups need is gathered in `writes`, for the caller to write (writeRollups).
  */
 export async function evaluateMember(
   q: Queryable,
   s: CommunitySettings,
   m: MemberInput,
   emit: EmitCommunity,
+  writes: RollupWrites,
 ): Promise<Date | null> {
-  const facts = await loadProfileFacts(q, m.workspaceId, m.profileId, m.now)
+  const facts = await loadProfileFacts(q, m.workspaceId, m.profileId, m.now, s.score.halfLifeMs)
   if (!facts) return null
-  const score = await updateScore(q, s, m, await loadScore(q, m.workspaceId, m.profileId), emit)
+  const score = await updateScore(q, s, m, await loadScore(q, m.workspaceId, m.profileId), emit, writes)
   const history = await historyOf(q, s, m)
   const before = await loadStageState(q, m.workspaceId, m.profileId)
   const profile = {
@@ -215,7 +220,7 @@ export async function evaluateMember(
   }
   const ctx: ConditionContext = { now: m.now, profile, event: m.event, history, stages: s.stages.ids }
   const out = progress(s.stages, before, ctx)
-  await applyStageOutcome(q, m.workspaceId, m.profileId, before, out, emit, {
+  await applyStageOutcome(q, m.workspaceId, m.profileId, before, out, emit, writes, {
     reconfigured: m.reconfigured === true,
     inRecheckTimer: m.inRecheckTimer === true,
   })

@@ -49,3 +49,24 @@ async function readSettings(q: Queryable, ws: string): Promise<CommunitySettings
     (s.badges as BadgeRule[] | null) ?? [],
   )
 }
+
+/**
+ * loadSettings once per workspace and transaction: a processing round's hooks share one
+ * read. Only for transactions that do not change the configuration themselves.
+ */
+const perTx = new WeakMap<Queryable, Map<string, Promise<CommunitySettings>>>()
+export function settingsOf(tx: Queryable, ws: string): Promise<CommunitySettings> {
+  let m = perTx.get(tx)
+  if (!m) {
+    m = new Map()
+    perTx.set(tx, m)
+  }
+  let s = m.get(ws)
+  if (!s) {
+    s = loadSettings(tx, ws)
+    m.set(ws, s)
+    // A failed read is not remembered.
+    s.catch(() => m.delete(ws))
+  }
+  return s
+}

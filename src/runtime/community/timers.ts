@@ -4,6 +4,7 @@
 import { applyDecay, nextDownCrossingAt } from '../../domain/community/score.ts'
 import { fireStuck } from '../../domain/community/stage-progress.ts'
 import { loadScore, loadStageState, saveScore, saveStageOutcome } from '../../store/community.ts'
+import { newRollupWrites, writeRollups } from '../../store/community-rollups.ts'
 import type { Tx } from '../../store/db.ts'
 import { emitProfileEvent } from '../../store/events.ts'
 import type { ClaimedTimer } from '../../store/timers.ts'
@@ -33,18 +34,20 @@ const onStuck: TimerHandler = async (tx, timer, now) => {
   const state = await loadStageState(tx, timer.workspaceId, timer.profileId)
   const fired = fireStuck(settings.stages, state, { stage: p.stage, enteredAt: new Date(p.enteredAt) }, now)
   if (!fired) return
-  await saveStageOutcome(tx, timer.workspaceId, timer.profileId, {
-    state: fired.state,
-    transitions: [],
-    recheckAt: null,
-    stuckAt: null,
-  })
+  await saveStageOutcome(
+    tx,
+    timer.workspaceId,
+    timer.profileId,
+    { state: fired.state, transitions: [], recheckAt: null, stuckAt: null },
+    newRollupWrites(),
+  )
   await timerEmitter(tx, timer)(fired.event, `Stage Stuck:${p.stage}`)
 }
 
 const onRecheck: TimerHandler = async (tx, timer, now) => {
   const settings = await loadSettings(tx, timer.workspaceId)
   const p = timer.payload as { reconfigured?: boolean }
+  const writes = newRollupWrites()
   const next = await evaluateMember(
     tx,
     settings,
@@ -57,7 +60,9 @@ const onRecheck: TimerHandler = async (tx, timer, now) => {
       inRecheckTimer: true,
     },
     timerEmitter(tx, timer),
+    writes,
   )
+  await writeRollups(tx, writes)
   // The recheck timer moves itself: it cannot be rescheduled from inside its transaction.
   return next ? { postponeTo: next } : undefined
 }

@@ -2,8 +2,6 @@
 // run's new state, its timers, the messages it queues, profile updates, the events it
 // emits and its trace. Every write is keyed, so a retried transaction repeats nothing.
 import { addPoints } from '../../domain/community/score.ts'
-import { DEFAULT_SCORE_CONFIG } from '../../domain/community/score-config.ts'
-import { durationMs } from '../../domain/conditions/duration.ts'
 import type { Effect } from '../../domain/journeys/effects.ts'
 import type { AdvanceResult } from '../../domain/journeys/engine.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
@@ -13,10 +11,9 @@ import { enqueueMessages, type NewMessage } from '../../store/messages.ts'
 import { insertTraces, saveRuns } from '../../store/runs.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
 import { creditConversion } from '../../store/tracking.ts'
+import { settingsOf } from '../community/settings.ts'
 
 export const JOURNEY_TIMER = 'journey'
-
-const HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
 
 /** How effects reach the profile: through the processor in a hook, directly from a timer. */
 export interface EffectIO {
@@ -165,14 +162,9 @@ async function updateProfile(
   }
   if (Object.keys(changes).length) await io.updateTraits(changes)
   if (e.points) {
+    const halfLifeMs = (await settingsOf(tx, workspaceId)).score.halfLifeMs
     const before = (await loadScore(tx, workspaceId, e.profileId)) ?? { value: 0, at: now }
-    await saveScore(
-      tx,
-      workspaceId,
-      e.profileId,
-      addPoints(before, e.points, now, HALF_LIFE_MS),
-      HALF_LIFE_MS,
-    )
+    await saveScore(tx, workspaceId, e.profileId, addPoints(before, e.points, now, halfLifeMs), halfLifeMs)
   }
   if (e.badge) {
     const held = (await loadBadges(tx, workspaceId, e.profileId)).get(e.badge)

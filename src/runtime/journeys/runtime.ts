@@ -29,6 +29,7 @@ import {
   updateProfileTraits,
 } from '../../store/profile-facts.ts'
 import { insertTraces, loadRunsForUpdate, type StoredRun } from '../../store/runs.ts'
+import { settingsOf } from '../community/settings.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
 import type { BatchTimerHandler, TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
@@ -44,7 +45,10 @@ import {
 import { makeRounds } from './round.ts'
 import { type EnterAt, makeTimeTriggers } from './time-triggers.ts'
 
-/** Funnel stage order for stage conditions (the simulator uses the same). */
+/**
+ * The default funnel's stage order: what the offline simulator assumes. At run time stage
+ * conditions use the workspace's funnel and the score its half-life (community settings).
+ */
 export const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
 /** How long a paused journey's due timer waits before it looks again. */
 const PAUSED_RECHECK_MS = 5 * 60_000
@@ -153,11 +157,11 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
   const { catalog, log } = opts
   const rounds = makeRounds()
 
-  const deps = (profile: ProfileFacts, history: EventHistory): EngineDeps => ({
+  const deps = (profile: ProfileFacts, history: EventHistory, stages: readonly string[]): EngineDeps => ({
     evaluate,
     profile,
     history,
-    stages: STAGES,
+    stages,
   })
 
   async function onEvent(ctx: HookContext): Promise<void> {
@@ -169,7 +173,8 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     const runs = await rounds.openRuns(tx, ws, profileId)
     if (live.length === 0 && runs.length === 0) return
 
-    const facts = await loadProfileFacts(tx, ws, profileId, now)
+    const community = await settingsOf(tx, ws)
+    const facts = await loadProfileFacts(tx, ws, profileId, now, community.score.halfLifeMs)
     if (!facts) return
     const profile: ProfileFacts = { ...facts, traits: ctx.profile.traits }
     let traits = ctx.profile.traits
@@ -208,7 +213,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
         stored.run,
         { kind: 'event', event: jEvent },
         now,
-        deps(profile, history),
+        deps(profile, history, community.stages.ids),
       )
       if (result.effects.length === 0 && result.trace.length === 0 && result.run.status === stored.run.status)
         continue
@@ -216,7 +221,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     }
 
     // 2. New entries.
-    const ctxFacts = { now, profile, event: jEvent, history, stages: STAGES }
+    const ctxFacts = { now, profile, event: jEvent, history, stages: community.stages.ids }
     for (const { journey, version } of live) {
       const triggered = matchesTrigger(
         journey.trigger,
@@ -259,7 +264,8 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       key: decision.key,
       event,
     }
-    const result = advance(journey, null, input, now, deps(profile, history))
+    const stages = (await settingsOf(tx, ws)).stages.ids
+    const result = advance(journey, null, input, now, deps(profile, history, stages))
     await (inRound ? rounds.apply : applyAdvance)(tx, ws, journey, result, now, io)
   }
 
@@ -313,7 +319,8 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
       }
       if (moving.length === 0) continue
       const profileIds = moving.map((m) => timers[m.i]!.profileId)
-      const facts = await loadProfilesFacts(tx, ws, profileIds, now)
+      const community = await settingsOf(tx, ws)
+      const facts = await loadProfilesFacts(tx, ws, profileIds, now, community.score.halfLifeMs)
       const names = new Set<string>()
       for (const j of new Set(moving.map((m) => m.journey))) performedEvents(j, names)
       const past = names.size > 0 ? await loadEventFactsOfProfiles(tx, ws, profileIds, [...names]) : new Map()
@@ -324,7 +331,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
         const io = directIO(tx, ws, timer.profileId, now, profile.traits, emitted)
         const history = memoryHistory(past.get(timer.profileId) ?? [])
         const input = { kind: 'timer', timerId: timer.timerId } as const
-        const result = advance(journey, stored.run, input, now, deps(profile, history))
+        const result = advance(journey, stored.run, input, now, deps(profile, history, community.stages.ids))
         await recordAdvance(tx, ws, journey, result, now, io, writes)
       }
     }

@@ -27,6 +27,7 @@ import {
   profileTimezones,
 } from '../../store/time-triggers.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
+import { settingsOf } from '../community/settings.ts'
 import type { HookContext } from '../hooks.ts'
 import type { TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
@@ -192,7 +193,13 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
     const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'date')
     if (!found) return
     const { live, trigger } = found
-    const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
+    const facts = await loadProfileFacts(
+      tx,
+      ws,
+      timer.profileId,
+      now,
+      (await settingsOf(tx, ws)).score.halfLifeMs,
+    )
     if (!facts) return
     const timezone = memberTimezone(live.journey, facts.timezone)
     // The traits decide, not the timer: a stale timer moves to the right time or goes.
@@ -234,7 +241,13 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
     const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'schedule')
     if (!found) return
     const { live, trigger } = found
-    const facts = await loadProfileFacts(tx, ws, timer.profileId, now)
+    const facts = await loadProfileFacts(
+      tx,
+      ws,
+      timer.profileId,
+      now,
+      (await settingsOf(tx, ws)).score.halfLifeMs,
+    )
     if (!facts) return
     const timezone = trigger.timezone ?? memberTimezone(live.journey, facts.timezone)
     const event = timeTriggerEvent(live.journey, trigger, timer.fireAt, timezone, facts.traits)

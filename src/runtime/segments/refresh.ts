@@ -1,9 +1,6 @@
 // The I/O around evaluateSegments, shared by the processor hook, the recheck timer and
 // the backfill: load a profile's facts and the past events its segments count, then
 // write the membership changes and recheck timers in the caller's transaction.
-import { DEFAULT_SCORE_CONFIG } from '../../domain/community/score-config.ts'
-import { DEFAULT_STAGE_CONFIG } from '../../domain/community/stage-defaults.ts'
-import { durationMs } from '../../domain/conditions/duration.ts'
 import { memoryHistory } from '../../domain/conditions/history.ts'
 import { conditionRefs } from '../../domain/conditions/references.ts'
 import type { EventFacts, ProfileFacts } from '../../domain/conditions/types.ts'
@@ -24,9 +21,7 @@ import {
   type Membership,
   scheduleRechecks,
 } from '../../store/segments.ts'
-
-const STAGES = DEFAULT_STAGE_CONFIG.stages.map((s) => s.id)
-const SCORE_HALF_LIFE_MS = durationMs(DEFAULT_SCORE_CONFIG.half_life)
+import { type CommunitySettings, settingsOf } from '../community/settings.ts'
 
 /** A workspace's segments, dependencies first. */
 export async function orderedSegments(tx: Tx, workspaceId: string): Promise<Segment[]> {
@@ -45,18 +40,20 @@ function countedEvents(segments: readonly Segment[]): string[] {
   return [...names]
 }
 
+/** Stage conditions follow the workspace's funnel, score conditions its half-life. */
 function evaluateWith(
   segments: readonly Segment[],
   profile: ProfileFacts,
   past: readonly PastEvent[],
   now: Date,
+  community: CommunitySettings,
 ): SegmentsResult {
   return evaluateSegments(segments, {
     now,
     profile,
     history: memoryHistory(past),
-    stages: STAGES,
-    recheck: { scoreHalfLifeMs: SCORE_HALF_LIFE_MS },
+    stages: community.stages.ids,
+    recheck: { scoreHalfLifeMs: community.score.halfLifeMs },
   })
 }
 
@@ -74,13 +71,14 @@ export async function evaluateProfile(
   recent: readonly PastEvent[] = [],
   profile: Partial<ProfileFacts> = {},
 ): Promise<SegmentsResult | null> {
-  const facts = await loadProfileFacts(tx, workspaceId, profileId, now)
+  const community = await settingsOf(tx, workspaceId)
+  const facts = await loadProfileFacts(tx, workspaceId, profileId, now, community.score.halfLifeMs)
   if (!facts) return null
   const names = countedEvents(segments)
   const past = await loadEventFacts(tx, workspaceId, profileId, names)
   const seen = new Set(past.map((e) => e.messageId))
   for (const e of recent) if (names.includes(e.name ?? '') && !seen.has(e.messageId)) past.push(e)
-  return evaluateWith(segments, { ...facts, ...profile }, past, now)
+  return evaluateWith(segments, { ...facts, ...profile }, past, now, community)
 }
 
 /** evaluateProfile for a page of profiles, in two statements (backfills). */
@@ -91,11 +89,12 @@ export async function evaluateProfiles(
   segments: readonly Segment[],
   now: Date,
 ): Promise<{ profileId: string; outcomes: readonly SegmentOutcome[] }[]> {
-  const facts = await loadProfilesFacts(tx, workspaceId, profileIds, now)
+  const community = await settingsOf(tx, workspaceId)
+  const facts = await loadProfilesFacts(tx, workspaceId, profileIds, now, community.score.halfLifeMs)
   const events = await loadEventFactsOfProfiles(tx, workspaceId, profileIds, countedEvents(segments))
   return [...facts.values()].map((f) => ({
     profileId: f.profileId,
-    outcomes: evaluateWith(segments, f, events.get(f.profileId) ?? [], now).outcomes,
+    outcomes: evaluateWith(segments, f, events.get(f.profileId) ?? [], now, community).outcomes,
   }))
 }
 

@@ -1,6 +1,7 @@
 // Erasure ("right to be forgotten"): a person's profile, the profiles merged into
 // it and all their personal data go in one transaction; hashes of their identifiers
 // stay as suppressions so they are never contacted or re-created again.
+import { eraseCommunityRows } from '../community-merge.ts'
 import type { Db, Queryable } from '../db.ts'
 import { recordSuppressions, type Suppression } from '../suppressions.ts'
 import { profileFamily, resolveProfileId } from './read.ts'
@@ -79,6 +80,7 @@ const steps: ReadonlyArray<readonly [string, (tx: Queryable, p: Person) => Promi
         [p.workspaceId, p.profileIds],
       ),
   ],
+  ['community', (tx, p) => eraseCommunityRows(tx, p.workspaceId, p.profileIds)],
   [
     'profiles',
     (tx, p) =>
