@@ -1,6 +1,6 @@
 // The dispatcher: outbox → guards → channel → delivery result → events log. It claims due
 // messages in batches (leases, so several workers share the table and a dead worker's
-// messages are taken over), decides each under its profile's row lock, renders it, hands
+// messages are taken over), decides each under a lock on its member, renders it, hands
 // it to its channel with the message id as idempotency key, and records what happened.
 import type { ChannelSender, OutgoingMessage, SendResult } from '../channels/types.ts'
 import type { Clock } from '../domain/clock.ts'
