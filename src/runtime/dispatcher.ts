@@ -337,12 +337,12 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   }
 
   /** Sends a decided message (waiting for its rate-limit slot) and records the result. */
-  async function deliver(m: QueuedMessage, plan: Plan, decidedAt: Date): Promise<void> {
+  async function deliver(m: QueuedMessage, plan: Plan, startedAt: Date): Promise<void> {
     if (!plan.deliver) return
     if (plan.rate) {
-      const tat = await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, decidedAt.getTime())
-      const at = slotsFromTat(tat, plan.rate, decidedAt.getTime())[0] ?? decidedAt.getTime()
-      const waitMs = at - decidedAt.getTime()
+      const tat = await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, startedAt.getTime())
+      const at = slotsFromTat(tat, plan.rate, startedAt.getTime())[0] ?? startedAt.getTime()
+      const waitMs = at - startedAt.getTime()
       if (waitMs > maxRateWaitMs) {
         await db.transaction((tx) =>
           recordOutcome(
@@ -353,7 +353,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
               reason: `rate limited: ${m.channel} at most ${plan.rate?.perSecond}/s, next slot ${new Date(at).toISOString()}`,
               notBefore: new Date(at),
             },
-            decidedAt,
+            startedAt,
           ),
         )
         return
@@ -388,7 +388,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   async function safely(
     m: QueuedMessage,
     workspaces: ReadonlyMap<string, WorkspaceContext>,
-    decided?: { readonly plans: ReadonlyMap<string, Plan>; readonly at: Date },
+    decided?: ReadonlyMap<string, Plan>,
   ): Promise<void> {
     try {
       if (!workspaces.has(m.workspaceId)) {
@@ -399,14 +399,13 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         })
         return
       }
-      let plan = decided?.plans.get(messageKey(m))
-      let at = decided?.at ?? clock.now()
+      let plan = decided?.get(messageKey(m))
       if (!plan) {
-        at = clock.now()
-        const now = at
+        const now = clock.now()
         plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
       }
-      if (plan) await deliver(m, plan, at)
+      // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
+      if (plan) await deliver(m, plan, clock.now())
       // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
       await wakeProcessors()
     } catch (err) {
@@ -457,7 +456,6 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
           at,
         ),
       )
-      .then((plans) => ({ plans, at }))
       .catch((err: unknown) => {
         // One message must not hold the others back: decide each alone instead.
         log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')

@@ -83,13 +83,6 @@ export class RoundCache {
     return values.get(profileId) as T
   }
 
-  /** Sets what a write just stored (only where the kind is already held for the profile). */
-  patch<T>(kind: string, ws: string, profileId: string, change: (current: T) => T): void {
-    const values = this.#parts.get(`${kind}\u0000${ws}`)
-    if (values?.has(profileId)) values.set(profileId, change(values.get(profileId) as T))
-    else if (this.#fresh.has(`${ws}\u0000${profileId}`)) this.forget(ws, profileId)
-  }
-
   /** The next read of this profile, of any kind, goes to the database. */
   forget(ws: string, profileId: string): void {
     this.#fresh.delete(`${ws}\u0000${profileId}`)
