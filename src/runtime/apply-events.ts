@@ -96,7 +96,15 @@ async function applyInRound(
 ): Promise<ProcessedEvent[]> {
   // Profile fields and counters, written once at the end of the round.
   const profiles = new ProfileWrites()
-  const writeProfiles = () => profiles.write(tx, now)
+  // A failure of these gathered writes is not the current event's: the round is rerun
+  // writing after each event, so the event whose write fails is found.
+  const writeProfiles = async () => {
+    try {
+      await profiles.write(tx, now)
+    } catch (err) {
+      throw new FlushFailure(err)
+    }
+  }
   for (const [index, event] of events.entries()) {
     let hookName: string | null = null
     try {
@@ -185,6 +193,7 @@ async function applyInRound(
       round.processed(workspaceId, profileId, { ...eventFactsOf(event), messageId: event.messageId })
       done.push({ workspaceId, seq: event.seq, profileId })
     } catch (err) {
+      if (err instanceof FlushFailure && gather) throw err
       throw new EventFailure(event, hookName, err)
     }
   }
@@ -192,7 +201,7 @@ async function applyInRound(
     await flush(tx, deps.hooks, followUps, () => {})
     await writeProfiles()
   } catch (err) {
-    throw new FlushFailure(err)
+    throw err instanceof FlushFailure ? err : new FlushFailure(err)
   }
   return done
 }

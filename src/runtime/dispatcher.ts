@@ -148,6 +148,9 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       outcomes.push({ message: m, outcome: o, now })
       plans.set(messageKey(m), NOTHING)
     }
+    // The guards see each profile's state once: two messages of one profile need two calls.
+    const profiles = new Set(list.map((m) => `${m.workspaceId}\u0000${m.profileId}`))
+    if (profiles.size !== list.length) throw new Error('decideMany: two messages of one profile in one call')
     const recipients = await lockRecipients(tx, list)
     // 1. What each message needs before the guards: its profile and its compiled template.
     const ready: Array<{
@@ -384,14 +387,61 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     })
   }
 
-  /** Decides (unless `decided` holds its plan already), sends and records one message. */
-  async function safely(
-    m: QueuedMessage,
-    workspaces: ReadonlyMap<string, WorkspaceContext>,
-    decided?: ReadonlyMap<string, Plan>,
-  ): Promise<void> {
+  // Deciding by group commit: the lanes ask for a decision when they reach a message, and
+  // the requests that arrive while a decision transaction is in flight go together in the
+  // next one. So every message is decided just before it is sent (its lease still held,
+  // the latest unsubscribe seen), and a batch never holds two messages of one profile (a
+  // lane asks for its next one only once the one before is settled).
+  type DecideRequest = {
+    readonly m: QueuedMessage
+    readonly ws: WorkspaceContext
+    resolve(plan: Plan | undefined): void
+    reject(err: unknown): void
+  }
+  const deciding: DecideRequest[] = []
+  let decidingNow: Promise<void> | null = null
+
+  async function decideGroup(group: DecideRequest[]): Promise<void> {
+    const workspacesOf = new Map(group.map((r) => [r.m.workspaceId, r.ws]))
+    const now = clock.now()
     try {
-      if (!workspaces.has(m.workspaceId)) {
+      const plans = await db.transaction((tx) =>
+        decideMany(
+          tx,
+          group.map((r) => r.m),
+          workspacesOf,
+          now,
+        ),
+      )
+      for (const r of group) r.resolve(plans.get(messageKey(r.m)))
+    } catch (err) {
+      // One message must not hold the others back: decide each alone instead.
+      if (group.length === 1) group[0]?.reject(err)
+      else for (const r of group) await decideGroup([r])
+    }
+  }
+
+  function flushDecisions(): void {
+    if (decidingNow || deciding.length === 0) return
+    const group = deciding.splice(0, batchSize)
+    decidingNow = decideGroup(group).finally(() => {
+      decidingNow = null
+      flushDecisions()
+    })
+  }
+
+  function decideSoon(m: QueuedMessage, ws: WorkspaceContext): Promise<Plan | undefined> {
+    return new Promise((resolve, reject) => {
+      deciding.push({ m, ws, resolve, reject })
+      flushDecisions()
+    })
+  }
+
+  /** Decides, sends and records one message. */
+  async function safely(m: QueuedMessage, workspaces: ReadonlyMap<string, WorkspaceContext>): Promise<void> {
+    try {
+      const ws = workspaces.get(m.workspaceId)
+      if (!ws) {
         await settleMessage(db, m, {
           status: 'failed',
           at: clock.now(),
@@ -399,12 +449,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         })
         return
       }
-      let plan = decided?.get(messageKey(m))
-      if (!plan) {
-        const now = clock.now()
-        plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
-      }
-      // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
+      const plan = await decideSoon(m, ws)
       if (plan) await deliver(m, plan, clock.now())
       // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
       await wakeProcessors()
@@ -443,28 +488,10 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       if (lane) lane.push(m)
       else lanes.set(k, [m])
     }
-    // The first message of every profile is decided in one transaction; a profile's next
-    // ones each after the one before it was sent (their guards must count it).
-    const heads = [...lanes.values()].map((lane) => lane[0] as QueuedMessage)
-    const at = clock.now()
-    const decided = await db
-      .transaction((tx) =>
-        decideMany(
-          tx,
-          heads.filter((m) => workspaces.has(m.workspaceId)),
-          workspaces,
-          at,
-        ),
-      )
-      .catch((err: unknown) => {
-        // One message must not hold the others back: decide each alone instead.
-        log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')
-        return undefined
-      })
     const queue = [...lanes.values()]
     const worker = async () => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
-        for (const [i, m] of lane.entries()) await safely(m, workspaces, i === 0 ? decided : undefined)
+        for (const m of lane) await safely(m, workspaces)
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))

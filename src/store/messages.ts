@@ -181,7 +181,12 @@ export async function settleMessages(
     pi: u.providerId ?? null,
   }))
   const settled = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
-    `UPDATE messages m SET status = x.st, updated_at = x.at, last_error = x.er,
+    // A delivery report may have moved the message on while it was being sent: 'sent' never
+    // takes it back.
+    `UPDATE messages m SET
+       status = CASE WHEN x.st = 'sent' AND m.status IN ('delivered', 'opened', 'clicked', 'bounced')
+         THEN m.status ELSE x.st END,
+       updated_at = x.at, last_error = x.er,
        not_before = coalesce(x.nb, m.not_before), attempts = m.attempts + x.ca,
        payload = m.payload || x.pp,
        sent_at = CASE WHEN x.st = 'sent' THEN x.at ELSE m.sent_at END,

@@ -16,9 +16,13 @@ const typeParsers = {
 // the code's own, so they are few; past MAX_PREPARED distinct ones, new texts run unnamed.
 const MAX_PREPARED = 2000
 const names = new Map<string, string>()
+// A statement whose result columns come from `*` stays unnamed: once a migration adds a
+// column, a prepared one fails ("cached plan must not change result type") on every
+// connection that prepared it before.
+const STAR = /(select|returning)\s+(\w+\.)?\*|,\s*\w+\.\*/i
 function statementName(sql: string): string | undefined {
   let name = names.get(sql)
-  if (name === undefined && names.size < MAX_PREPARED) {
+  if (name === undefined && names.size < MAX_PREPARED && !STAR.test(sql)) {
     name = `nudge_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
     names.set(sql, name)
   }
