@@ -104,6 +104,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const leaseMs = opts.leaseMs ?? 60_000
   const concurrency = opts.concurrency ?? (db.isShared ? 16 : 8)
   const maxRateWaitMs = opts.maxRateWaitMs ?? 2_000
+  // How long a decision made with the batch stays good enough to send on.
+  const freshMs = Math.min(5_000, leaseMs / 4)
   const retry = opts.retry ?? DEFAULT_RETRY_POLICY
   const random = opts.random ?? Math.random
   const templates = makeTemplateCache()
@@ -387,61 +389,20 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     })
   }
 
-  // Deciding by group commit: the lanes ask for a decision when they reach a message, and
-  // the requests that arrive while a decision transaction is in flight go together in the
-  // next one. So every message is decided just before it is sent (its lease still held,
-  // the latest unsubscribe seen), and a batch never holds two messages of one profile (a
-  // lane asks for its next one only once the one before is settled).
-  type DecideRequest = {
-    readonly m: QueuedMessage
-    readonly ws: WorkspaceContext
-    resolve(plan: Plan | undefined): void
-    reject(err: unknown): void
-  }
-  const deciding: DecideRequest[] = []
-  let decidingNow: Promise<void> | null = null
-
-  async function decideGroup(group: DecideRequest[]): Promise<void> {
-    const workspacesOf = new Map(group.map((r) => [r.m.workspaceId, r.ws]))
-    const now = clock.now()
+  /**
+   * Decides (unless `decided` holds a fresh plan for it), sends and records one message.
+   * A plan decided with the batch is used only while fresh: a lane may reach its message
+   * long after (slow channels, rate limits), when its lease may have passed to another
+   * worker or the member may have unsubscribed; then it is decided again, alone, which
+   * also checks the lease.
+   */
+  async function safely(
+    m: QueuedMessage,
+    workspaces: ReadonlyMap<string, WorkspaceContext>,
+    decided?: { readonly plans: ReadonlyMap<string, Plan>; readonly at: number },
+  ): Promise<void> {
     try {
-      const plans = await db.transaction((tx) =>
-        decideMany(
-          tx,
-          group.map((r) => r.m),
-          workspacesOf,
-          now,
-        ),
-      )
-      for (const r of group) r.resolve(plans.get(messageKey(r.m)))
-    } catch (err) {
-      // One message must not hold the others back: decide each alone instead.
-      if (group.length === 1) group[0]?.reject(err)
-      else for (const r of group) await decideGroup([r])
-    }
-  }
-
-  function flushDecisions(): void {
-    if (decidingNow || deciding.length === 0) return
-    const group = deciding.splice(0, batchSize)
-    decidingNow = decideGroup(group).finally(() => {
-      decidingNow = null
-      flushDecisions()
-    })
-  }
-
-  function decideSoon(m: QueuedMessage, ws: WorkspaceContext): Promise<Plan | undefined> {
-    return new Promise((resolve, reject) => {
-      deciding.push({ m, ws, resolve, reject })
-      flushDecisions()
-    })
-  }
-
-  /** Decides, sends and records one message. */
-  async function safely(m: QueuedMessage, workspaces: ReadonlyMap<string, WorkspaceContext>): Promise<void> {
-    try {
-      const ws = workspaces.get(m.workspaceId)
-      if (!ws) {
+      if (!workspaces.has(m.workspaceId)) {
         await settleMessage(db, m, {
           status: 'failed',
           at: clock.now(),
@@ -449,7 +410,15 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         })
         return
       }
-      const plan = await decideSoon(m, ws)
+      // A batch's outcome that is no send was written with the batch: nothing more to do.
+      const batchPlan = decided?.plans.get(messageKey(m))
+      const fresh = decided !== undefined && clock.now().getTime() - decided.at < freshMs
+      let plan = batchPlan && (!batchPlan.deliver || fresh) ? batchPlan : undefined
+      if (!plan) {
+        const now = clock.now()
+        plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
+      }
+      // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
       if (plan) await deliver(m, plan, clock.now())
       // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
       await wakeProcessors()
@@ -488,10 +457,29 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       if (lane) lane.push(m)
       else lanes.set(k, [m])
     }
+    // The first message of every profile is decided in one transaction; a profile's next
+    // ones each after the one before it was sent (their guards must count it).
+    const heads = [...lanes.values()].map((lane) => lane[0] as QueuedMessage)
+    const at = clock.now()
+    const decided = await db
+      .transaction((tx) =>
+        decideMany(
+          tx,
+          heads.filter((m) => workspaces.has(m.workspaceId)),
+          workspaces,
+          at,
+        ),
+      )
+      .then((plans) => ({ plans, at: at.getTime() }))
+      .catch((err: unknown) => {
+        // One message must not hold the others back: decide each alone instead.
+        log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')
+        return undefined
+      })
     const queue = [...lanes.values()]
     const worker = async () => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
-        for (const m of lane) await safely(m, workspaces)
+        for (const [i, m] of lane.entries()) await safely(m, workspaces, i === 0 ? decided : undefined)
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
