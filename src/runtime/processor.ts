@@ -39,7 +39,7 @@ export interface ProcessorOptions {
   readonly concurrency?: number
   /** Most events applied in one round (default 500). */
   readonly batchSize?: number
-  /** Most partitions leased by one round (default 16). */
+  /** Most partitions leased by one round (default 32: two rounds at once cover all 64). */
   readonly partitionsPerRound?: number
   /** Lease length written on claim (default 30 s): how long a stuck holder blocks others. */
   readonly leaseMs?: number
