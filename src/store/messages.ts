@@ -217,14 +217,10 @@ export interface MessageDecision {
 }
 
 /**
- * Records the guards' classification of a claimed message (first decision time kept);
- * from then on it counts in the profile's history. False when the lease was lost.
+ * Records the guards' classification of claimed messages in one statement (first decision
+ * time kept); from then on each counts in its profile's history. Answers the messageKey of
+ * each recorded: a message whose lease was lost is not.
  */
-export async function recordDecision(db: Queryable, m: QueuedMessage, d: MessageDecision): Promise<boolean> {
-  return (await recordDecisions(db, [{ message: m, decision: d }])).size > 0
-}
-
-/** recordDecision for many messages in one statement; answers the messageKey of each recorded. */
 export async function recordDecisions(
   db: Queryable,
   items: ReadonlyArray<{ readonly message: QueuedMessage; readonly decision: MessageDecision }>,

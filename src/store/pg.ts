@@ -22,11 +22,12 @@ const names = new Map<string, string>()
 const STAR = /(select|returning)\s+(\w+\.)?\*|,\s*\w+\.\*/i
 function statementName(sql: string): string | undefined {
   let name = names.get(sql)
-  if (name === undefined && names.size < MAX_PREPARED && !STAR.test(sql)) {
-    name = `nudge_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+  if (name === undefined && names.size < MAX_PREPARED) {
+    // '' remembers "run unnamed", so the text is looked at once.
+    name = STAR.test(sql) ? '' : `nudge_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
     names.set(sql, name)
   }
-  return name
+  return name || undefined
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {

@@ -18,8 +18,6 @@ interface Item extends OutcomeToRecord {
 export interface Settler {
   /** Resolves once committed: false when the lease was lost (nothing was written). */
   settle(item: OutcomeToRecord, after?: AfterSettle): Promise<boolean>
-  /** Resolves when nothing is waiting or in flight. */
-  idle(): Promise<void>
 }
 
 export function makeSettler(db: Db, onCommitted: () => Promise<void>, maxBatch = 500): Settler {
@@ -58,9 +56,6 @@ export function makeSettler(db: Db, onCommitted: () => Promise<void>, maxBatch =
         queue.push({ ...item, after, resolve, reject })
         flush()
       })
-    },
-    async idle() {
-      while (flushing) await flushing
     },
   }
 }

@@ -188,18 +188,16 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
     return undefined
   }
 
+  /** What the trigger's conditions see of the member, the score decayed by the workspace's half-life. */
+  const memberFacts = async (tx: Tx, ws: string, profileId: string, now: Date) =>
+    loadProfileFacts(tx, ws, profileId, now, (await settingsOf(tx, ws)).score.halfLifeMs)
+
   const date: TimerHandler = async (tx, timer, now) => {
     const ws = timer.workspaceId
     const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'date')
     if (!found) return
     const { live, trigger } = found
-    const facts = await loadProfileFacts(
-      tx,
-      ws,
-      timer.profileId,
-      now,
-      (await settingsOf(tx, ws)).score.halfLifeMs,
-    )
+    const facts = await memberFacts(tx, ws, timer.profileId, now)
     if (!facts) return
     const timezone = memberTimezone(live.journey, facts.timezone)
     // The traits decide, not the timer: a stale timer moves to the right time or goes.
@@ -241,13 +239,7 @@ export function makeTimeTriggers(opts: { catalog: JourneyCatalog; enterAt: Enter
     const found = await liveFor(tx, ws, (timer.payload as unknown as TimePayload).journeyId, 'schedule')
     if (!found) return
     const { live, trigger } = found
-    const facts = await loadProfileFacts(
-      tx,
-      ws,
-      timer.profileId,
-      now,
-      (await settingsOf(tx, ws)).score.halfLifeMs,
-    )
+    const facts = await memberFacts(tx, ws, timer.profileId, now)
     if (!facts) return
     const timezone = trigger.timezone ?? memberTimezone(live.journey, facts.timezone)
     const event = timeTriggerEvent(live.journey, trigger, timer.fireAt, timezone, facts.traits)
