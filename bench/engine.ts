@@ -2,23 +2,25 @@
 //  (a) journey timers fired per second: real runs waiting on a delay, whose timer fires the
 //      send step after it, with 1,000,000 more journey timers pending in the future;
 //  (b) ingest → outbox latency: single events over HTTP at a steady rate into a running node
-//      whose journey sends at once, timed from the request to the outbox NOTIFY of its message.
+//      (`nudge start`, a process of its own) whose journey sends at once, timed from the
+//      request to the outbox NOTIFY of its message.
 // Usage: npm run bench:engine   (BENCH_DATABASE_URL, default local PostgreSQL;
-//   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS, BENCH_PART=timers|latency)
+//   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS, BENCH_PART=timers|latency,
+//   BENCH_SPLIT=1 for an API process and a worker process instead of one of each role)
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../src/config.ts'
 import { systemClock } from '../src/domain/clock.ts'
 import { evaluate } from '../src/domain/conditions/evaluate.ts'
 import { memoryHistory } from '../src/domain/conditions/history.ts'
 import { advance } from '../src/domain/journeys/engine.ts'
 import { runToJSON } from '../src/domain/journeys/run.ts'
 import { JourneySchema } from '../src/domain/journeys/schema.ts'
-import { makeLogger, silentLogger } from '../src/log.ts'
-import { startNode } from '../src/runtime/node.ts'
+import { makeLogger } from '../src/log.ts'
 import { makeWorkers } from '../src/runtime/workers.ts'
 import type { Db } from '../src/store/db.ts'
 import { applyJourney } from '../src/store/journeys.ts'
@@ -55,6 +57,32 @@ const instantJourney = JourneySchema.parse({
   entry: { type: 'every_time' },
   steps: [{ id: 'answer', type: 'send', channel: 'email', template: 'answer' }],
 })
+
+/** `nudge start` in a child process; resolves with its API address once it listens. */
+async function startNudge(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const ready = env['NUDGE_ROLE'] === 'worker' ? /Nudge is running()/ : /API:\s+(\S+)/
+  const child = spawn(process.execPath, [new URL('../bin/nudge.js', import.meta.url).pathname, 'start'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = ready.exec(out)
+      if (m) resolve(m[1] ?? '')
+    })
+    child.once('exit', (code) => reject(new Error(`nudge start exited with ${code}: ${out}`)))
+  })
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}
 
 const publish = (db: Db, journey: unknown) =>
   db.transaction((tx) => applyJourney(tx, 'default', JSON.parse(JSON.stringify(journey)), { publish: true }))
@@ -192,17 +220,19 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
     ],
     new Date(),
   )
-  const node = await startNode(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: dbUrl,
-      NUDGE_WRITE_KEY: WRITE_KEY,
-      NUDGE_LOG_LEVEL: 'warn',
-      NUDGE_DATA_DIR: dataDir,
-    }),
-    silentLogger,
-  )
+  // The node runs as it is deployed, `nudge start` in a process of its own: the load
+  // generator and the measurement below (an SDK and an observer) do not share its event loop.
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: dbUrl,
+    NUDGE_WRITE_KEY: WRITE_KEY,
+    NUDGE_LOG_LEVEL: 'warn',
+    NUDGE_DATA_DIR: dataDir,
+  }
+  const split = process.env.BENCH_SPLIT === '1'
+  const worker = split ? await startNudge({ ...env, NUDGE_ROLE: 'worker' }) : null
+  const node = await startNudge(split ? { ...env, NUDGE_ROLE: 'api' } : env)
   // The members exist, with an address, before the timed pings.
   const members = Array.from({ length: 1000 }, (_, i) => ({
     type: 'identify',
@@ -299,7 +329,7 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
         const messageId = `ping-${i}`
         sentAt.set(messageId, performance.now())
         inFlight.push(
-          post(node.url!, JSON.stringify({ userId: `user-${i % 1000}`, event: 'Bench Ping', messageId })),
+          post(node.url, JSON.stringify({ userId: `user-${i % 1000}`, event: 'Bench Ping', messageId })),
         )
       }
       if (i >= total) resolve()
@@ -318,6 +348,7 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
     `SELECT status, count(*)::int AS n FROM messages WHERE journey_id = 'bench-instant' GROUP BY status ORDER BY status`,
   )
   await node.stop()
+  await worker?.stop()
   rmSync(dataDir, { recursive: true, force: true })
   const sorted = latencies.sort((a, b) => a - b)
   const p50 = percentile(sorted, 0.5)
