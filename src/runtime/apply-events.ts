@@ -55,6 +55,41 @@ export interface ApplyDeps {
   readonly gather?: boolean
 }
 
+/**
+ * A follow-up of an event failed while being applied in the round that emitted it (its
+ * hooks threw, or one of its own follow-ups did). The cause itself applied: the round is
+ * run again with the cause's follow-ups left pending, each then processed in a later round
+ * on its own, with its own retries and dead letter.
+ */
+export class FollowUpFailure extends Error {
+  readonly event: PendingEvent
+  constructor(cause: PendingEvent, err: unknown) {
+    super(`a follow-up failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    this.name = 'FollowUpFailure'
+    this.event = cause
+  }
+}
+
+/**
+ * How deep follow-ups of follow-ups are applied in their round; deeper ones wait in the log
+ * like any event. Journeys cannot cycle without a delay (validation) and the community
+ * model stops its chains (MAX_CHAIN), so this only bounds a round.
+ */
+export const MAX_FOLLOW_UP_DEPTH = 8
+
+export interface ApplyDeps {
+  readonly hooks: readonly ProcessorHook[]
+  readonly clock: Clock
+  readonly log: Logger
+  /**
+   * false: hooks flush and follow-ups are written after each event, so a write that fails
+   * names its event (the rerun of a round whose gathered writes failed). Default true.
+   */
+  readonly gather?: boolean
+  /** Events (by seq, or all) whose follow-ups are left pending instead of applied in the round. */
+  readonly keepFollowUpsPending?: ReadonlySet<number> | 'all'
+}
+
 export async function applyEvents(
   tx: Tx,
   events: readonly PendingEvent[],
@@ -65,7 +100,7 @@ export async function applyEvents(
   const done: ProcessedEvent[] = []
   const gather = deps.gather ?? true
   // Follow-ups of the round, appended in one statement at its end.
-  const followUps: NewEvent[] = []
+  const followUps: RoundFollowUp[] = []
   const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
   await prefetchProfiles(tx, inputs, cache)
@@ -78,12 +113,28 @@ export async function applyEvents(
   }
 }
 
+/**
+ * A follow-up emitted in the round. Applied right after its cause, in the same round, it is
+ * written already processed (`applied`); otherwise it is written pending, for a later round.
+ */
+interface RoundFollowUp {
+  readonly event: NewEvent
+  applied: { profileId: string; readonly at: Date } | null
+}
+
+/** Where an event's processing stands, for naming a failure. */
+interface Failing {
+  hook: string | null
+  /** 0: the event itself; more: one of its follow-ups (applied after it, in the round). */
+  depth: number
+}
+
 interface RoundState {
   readonly inputs: ReadonlyArray<{ readonly workspaceId: string; readonly input: IdentityInput }>
   readonly cache: ProfileCache
   readonly round: RoundCache
   readonly done: ProcessedEvent[]
-  readonly followUps: NewEvent[]
+  readonly followUps: RoundFollowUp[]
   readonly gather: boolean
 }
 
@@ -98,6 +149,8 @@ async function applyInRound(
   const profiles = new ProfileWrites()
   // A failure of these gathered writes is not the current event's: the round is rerun
   // writing after each event, so the event whose write fails is found.
+  // messageIds of the round's follow-ups.
+  const emittedIds = new Set<string>()
   const writeProfiles = async () => {
     try {
       await profiles.write(tx, now)
@@ -105,96 +158,139 @@ async function applyInRound(
       throw new FlushFailure(err)
     }
   }
+
+  /**
+   * Applies one event to its profile and runs the hooks, then (depth permitting) the
+   * follow-ups they emitted, each right after its cause. Returns the profile it belongs to.
+   * Errors are thrown as they come, `failing` saying where (the last event started, and
+   * the hook that threw, if one did).
+   */
+  const applyOne = async (
+    event: PendingEvent,
+    input: IdentityInput,
+    depth: number,
+    failing: Failing,
+  ): Promise<string> => {
+    failing.depth = depth
+    // A lookup that misses the batch's cache reads profiles: write the round's first.
+    const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache, {
+      beforeLookup: writeProfiles,
+    })
+    const { workspaceId } = event
+    const { profileId } = resolved
+    if (resolved.created) round.created(workspaceId, profileId)
+    // Events of this batch already assigned to a profile merged away now belong to the survivor.
+    if (resolved.merged.length) {
+      round.merged(workspaceId, profileId, resolved.merged)
+      const gone = new Set(resolved.merged)
+      for (let i = 0; i < done.length; i++) {
+        const d = done[i] as ProcessedEvent
+        if (d.workspaceId === workspaceId && gone.has(d.profileId)) done[i] = { ...d, profileId }
+      }
+      for (const f of followUps)
+        if (f.applied && f.event.workspaceId === workspaceId && gone.has(f.applied.profileId))
+          f.applied.profileId = profileId
+    }
+    const next = applyEvent(resolved.state, event)
+    const counter = counterName(event)
+    profiles.save(workspaceId, profileId, next, counter ? { name: counter, at: event.timestamp } : null)
+    cache.update(workspaceId, profileId, next)
+    if (resolved.created)
+      round.setRecord(workspaceId, profileId, {
+        userId: resolved.userId,
+        ...next,
+        stage: null,
+        score: null,
+        badges: new Map(),
+        segments: new Set(),
+      })
+    round.row(workspaceId, profileId, { userId: resolved.userId, ...next })
+    const group = groupOf(event)
+    if (group) await joinGroup(tx, workspaceId, profileId, group, event.timestamp, now)
+
+    const emitted = followUps.length
+    if (deps.hooks.length) {
+      let state = next
+      const profileView = () => ({
+        workspaceId,
+        profileId,
+        userId: resolved.userId,
+        traits: state.traits,
+        traitsBefore: resolved.state.traits,
+        timezone: state.timezone,
+        firstSeenAt: state.firstSeenAt,
+        lastSeenAt: state.lastSeenAt,
+        created: resolved.created,
+        mergedProfileIds: resolved.merged,
+      })
+      const counters = {
+        get: async (name: string) => (await profiles.counters(tx, workspaceId, profileId, name))[0] ?? null,
+        all: () => profiles.counters(tx, workspaceId, profileId),
+      }
+      // Trait writes go through here so the batch's profile cache stays true.
+      const updateTraits = async (changes: Readonly<Record<string, unknown>>) => {
+        const traits = mergeTraits(state.traits, changes)
+        state = { ...state, traits, timezone: canonicalTimezone(traits.timezone) ?? state.timezone }
+        profiles.save(workspaceId, profileId, state, null)
+        cache.update(workspaceId, profileId, state)
+        round.row(workspaceId, profileId, state)
+        return traits
+      }
+      for (const hook of deps.hooks) {
+        failing.hook = hook.name
+        const ctx: HookContext = {
+          tx,
+          event: { ...event, profileId },
+          profile: profileView(),
+          counters,
+          clock: deps.clock,
+          now,
+          log: deps.log,
+          emit: async (f) => {
+            const e = followUp(event, hook.name, f, now)
+            // The same follow-up twice for one cause is one event (the log keeps one too).
+            if (emittedIds.has(e.messageId)) return
+            emittedIds.add(e.messageId)
+            followUps.push({ event: e, applied: null })
+          },
+          updateTraits,
+        }
+        await hook.onEvent(ctx)
+      }
+      failing.hook = null
+    }
+    round.processed(workspaceId, profileId, { ...eventFactsOf(event), messageId: event.messageId })
+    // Follow-ups next, each as an event of this profile right after its cause: no trip
+    // through the pending queue, and a journey reacting to one does so in this round.
+    const keep = deps.keepFollowUpsPending
+    const inRound = depth < MAX_FOLLOW_UP_DEPTH && keep !== 'all' && !keep?.has(event.seq)
+    if (inRound) {
+      const end = followUps.length
+      for (let i = emitted; i < end; i++) {
+        const f = followUps[i] as RoundFollowUp
+        const applied = await applyOne(asPending(f.event), identityInput(f.event), depth + 1, failing)
+        f.applied = { profileId: applied, at: now }
+      }
+    }
+    return profileId
+  }
+
   for (const [index, event] of events.entries()) {
-    let hookName: string | null = null
+    const failing: Failing = { hook: null, depth: 0 }
     try {
       const input = inputs[index]?.input ?? identityInput(event)
-      // A lookup that misses the batch's cache reads profiles: write the round's first.
-      const resolved = await resolveProfile(tx, event.workspaceId, input, event.timestamp, now, cache, {
-        beforeLookup: writeProfiles,
-      })
-      const { workspaceId } = event
-      const { profileId } = resolved
-      if (resolved.created) round.created(workspaceId, profileId)
-      // Events of this batch already assigned to a profile merged away now belong to the survivor.
-      if (resolved.merged.length) {
-        round.merged(workspaceId, profileId, resolved.merged)
-        const gone = new Set(resolved.merged)
-        for (let i = 0; i < done.length; i++) {
-          const d = done[i] as ProcessedEvent
-          if (d.workspaceId === workspaceId && gone.has(d.profileId)) done[i] = { ...d, profileId }
-        }
+      const profileId = await applyOne(event, input, 0, failing)
+      if (!gather) {
+        await flush(tx, deps.hooks, followUps, (name) => (failing.hook = name))
+        failing.hook = null
+        await writeProfiles()
       }
-      const next = applyEvent(resolved.state, event)
-      const counter = counterName(event)
-      profiles.save(workspaceId, profileId, next, counter ? { name: counter, at: event.timestamp } : null)
-      cache.update(workspaceId, profileId, next)
-      if (resolved.created)
-        round.setRecord(workspaceId, profileId, {
-          userId: resolved.userId,
-          ...next,
-          stage: null,
-          score: null,
-          badges: new Map(),
-          segments: new Set(),
-        })
-      round.row(workspaceId, profileId, { userId: resolved.userId, ...next })
-      const group = groupOf(event)
-      if (group) await joinGroup(tx, workspaceId, profileId, group, event.timestamp, now)
-
-      if (deps.hooks.length) {
-        let state = next
-        const profileView = () => ({
-          workspaceId,
-          profileId,
-          userId: resolved.userId,
-          traits: state.traits,
-          traitsBefore: resolved.state.traits,
-          timezone: state.timezone,
-          firstSeenAt: state.firstSeenAt,
-          lastSeenAt: state.lastSeenAt,
-          created: resolved.created,
-          mergedProfileIds: resolved.merged,
-        })
-        const counters = {
-          get: async (name: string) => (await profiles.counters(tx, workspaceId, profileId, name))[0] ?? null,
-          all: () => profiles.counters(tx, workspaceId, profileId),
-        }
-        // Trait writes go through here so the batch's profile cache stays true.
-        const updateTraits = async (changes: Readonly<Record<string, unknown>>) => {
-          const traits = mergeTraits(state.traits, changes)
-          state = { ...state, traits, timezone: canonicalTimezone(traits.timezone) ?? state.timezone }
-          profiles.save(workspaceId, profileId, state, null)
-          cache.update(workspaceId, profileId, state)
-          round.row(workspaceId, profileId, state)
-          return traits
-        }
-        for (const hook of deps.hooks) {
-          hookName = hook.name
-          const ctx: HookContext = {
-            tx,
-            event: { ...event, profileId },
-            profile: profileView(),
-            counters,
-            clock: deps.clock,
-            now,
-            log: deps.log,
-            emit: async (f) => {
-              followUps.push(followUp(event, hook.name, f, now))
-            },
-            updateTraits,
-          }
-          await hook.onEvent(ctx)
-        }
-        if (!gather) await flush(tx, deps.hooks, followUps, (name) => (hookName = name))
-        hookName = null
-      }
-      if (!gather) await writeProfiles()
-      round.processed(workspaceId, profileId, { ...eventFactsOf(event), messageId: event.messageId })
-      done.push({ workspaceId, seq: event.seq, profileId })
+      done.push({ workspaceId: event.workspaceId, seq: event.seq, profileId })
     } catch (err) {
       if (err instanceof FlushFailure && gather) throw err
-      throw new EventFailure(event, hookName, err)
+      // The event itself applied; one of the follow-ups applied after it failed.
+      if (failing.depth > 0) throw new FollowUpFailure(event, err)
+      throw new EventFailure(event, failing.hook, err)
     }
   }
   try {
@@ -206,11 +302,14 @@ async function applyInRound(
   return done
 }
 
-/** Writes what hooks gathered, then the follow-ups (emptying the list). */
+/**
+ * Writes what hooks gathered, then the follow-ups (emptying the list): those applied in
+ * the round as processed, the others pending, with a NOTIFY for the processors then.
+ */
 async function flush(
   tx: Tx,
   hooks: readonly ProcessorHook[],
-  followUps: NewEvent[],
+  followUps: RoundFollowUp[],
   naming: (hook: string | null) => void,
 ): Promise<void> {
   for (const hook of hooks) {
@@ -218,10 +317,16 @@ async function flush(
     await hook.flush?.(tx)
   }
   naming(null)
-  await insertEvents(tx, followUps.splice(0))
+  const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
+  await insertEvents(tx, rows, { notify: rows.some((r) => !('applied' in r)) })
 }
 
-function identityInput(event: PendingEvent): IdentityInput {
+/** A follow-up as the processor applies it: not in the log yet, so without a seq (0). */
+function asPending(e: NewEvent): PendingEvent {
+  return { ...e, seq: 0, profileId: null, processedAt: null, attempts: 0, retryAt: null }
+}
+
+function identityInput(event: NewEvent): IdentityInput {
   const previousId = event.payload.previousId
   return {
     type: event.type,

@@ -53,7 +53,10 @@ export interface HookContext {
   /** The processing time of this batch (one value for all hooks, from the clock). */
   readonly now: Date
   readonly log: Logger
-  /** Appends a track event for this profile to the log, in this transaction. */
+  /**
+   * Appends a track event for this profile to the log, in this transaction. The processor
+   * applies it right after this event (every hook sees it), in the same round.
+   */
   emit(followUp: FollowUp): Promise<void>
   /**
    * Sets traits of this profile (merged like identify traits; null clears). Hooks must

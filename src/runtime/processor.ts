@@ -4,7 +4,9 @@
 //
 // One round = one transaction: lease a few partitions that have due work (SKIP LOCKED:
 // one worker at a time per partition), apply their pending events, mark them
-// processed, release the leases, commit. Claiming inside the transaction costs no
+// processed, release the leases, commit. The follow-ups the hooks emit (Journey Entered,
+// Stage Entered...) are applied in the same round, right after their cause, and written
+// to the log already processed. Claiming inside the transaction costs no
 // extra commit (commits are what an fsync-bound database pays for), and a worker that
 // dies mid-round loses nothing: its transaction rolls back and the partitions are free
 // at once. Leases left between transactions (an older worker, an operator pausing a
@@ -25,7 +27,7 @@ import {
   recordFailure,
   releasePartitions,
 } from '../store/processing.ts'
-import { applyEvents, EventFailure, FlushFailure } from './apply-events.ts'
+import { applyEvents, EventFailure, FlushFailure, FollowUpFailure } from './apply-events.ts'
 import type { ProcessorHook } from './hooks.ts'
 
 export interface ProcessorOptions {
@@ -90,7 +92,11 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
    * One transaction. `failures` are events that failed in an earlier run of this round:
    * their partition stops just before them and the failure is recorded instead.
    */
-  async function runRound(failures: ReadonlyMap<number, EventFailure>, gather: boolean): Promise<Outcome> {
+  async function runRound(
+    failures: ReadonlyMap<number, EventFailure>,
+    gather: boolean,
+    keepFollowUpsPending: ReadonlySet<number> | 'all',
+  ): Promise<Outcome> {
     return db.transaction(async (tx) => {
       const now = clock.now()
       const claimed = await claimPartitions(
@@ -109,7 +115,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         const stop = stopAt.get(e.partition)
         return stop === undefined || e.seq < stop
       })
-      const done = await applyEvents(tx, due, now, { hooks, clock, log: plog, gather })
+      const done = await applyEvents(tx, due, now, { hooks, clock, log: plog, gather, keepFollowUpsPending })
       let more = events.length === batchSize
       for (const seq of stopAt.values()) {
         const event = events.find((e) => e.seq === seq)
@@ -139,11 +145,14 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
   /** A round, rerun after a lost race (transient) or to set a failing event aside. */
   async function round(): Promise<Outcome> {
     const failures = new Map<number, EventFailure>()
+    // Events whose follow-ups failed in the round: they go to the log pending instead.
+    const keepFollowUpsPending = new Set<number>()
+    let allFollowUpsPending = false
     let transient = 0
     let gather = true
     for (;;) {
       try {
-        return await runRound(failures, gather)
+        return await runRound(failures, gather, allFollowUpsPending ? 'all' : keepFollowUpsPending)
       } catch (err) {
         if (transient < TRANSIENT_RETRIES && isTransient(err)) {
           transient++
@@ -152,6 +161,17 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         // The round's gathered writes failed: find the event to blame, writing event by event.
         if (err instanceof FlushFailure && gather) {
           gather = false
+          continue
+        }
+        if (err instanceof FollowUpFailure && !allFollowUpsPending) {
+          plog.warn(
+            { seq: err.event.seq, messageId: err.event.messageId, err: err.cause },
+            `${err.message}; its follow-ups are left for a later round`,
+          )
+          // Past a few such events, the round leaves every follow-up pending.
+          if (keepFollowUpsPending.has(err.event.seq) || keepFollowUpsPending.size >= MAX_RERUNS)
+            allFollowUpsPending = true
+          keepFollowUpsPending.add(err.event.seq)
           continue
         }
         if (err instanceof EventFailure && !failures.has(err.event.seq) && failures.size < MAX_RERUNS) {

@@ -55,6 +55,7 @@ describeEachDriver('processor: hooks and failures', (driver) => {
       { type: 'track', userId: 'vera', event: 'Post Created' },
       { type: 'identify', userId: 'vera', traits: { plan: 'pro' } },
       { type: 'track', userId: 'vera', event: 'Post Created' },
+      { type: 'track', userId: 'vera', event: 'Comment Posted' },
     )
     await processor.drain()
     expect(seen).toEqual([
@@ -62,15 +63,19 @@ describeEachDriver('processor: hooks and failures', (driver) => {
       { name: 'Post Created', before: { plan: 'free' }, after: { plan: 'free' }, posts: 1 },
       { name: null, before: { plan: 'free' }, after: { plan: 'pro' }, posts: 1 },
       { name: 'Post Created', before: { plan: 'pro' }, after: { plan: 'pro' }, posts: 2 },
-      // The follow-up is itself processed, after its cause, for the same profile.
+      // The follow-up is itself processed, right after its cause (before the next event
+      // of the round), for the same profile.
       { name: 'Milestone Reached', before: { plan: 'pro' }, after: { plan: 'pro' }, posts: 2 },
+      { name: 'Comment Posted', before: { plan: 'pro' }, after: { plan: 'pro' }, posts: 2 },
     ])
     const log = await rows(db, 'vera')
     const follow = log.filter((r) => r.name === 'Milestone Reached')
     expect(follow).toHaveLength(1)
     expect(follow[0]?.message_id).toBe(`nudge:milestones:Milestone Reached:${log[3]?.message_id}`)
     const vera = await profileOf(db, 'user_id', 'vera')
+    // Written to the log already processed, in the round of its cause.
     expect(follow[0]?.profile_id).toBe(vera?.profileId)
+    expect(follow[0]?.processed_at).toEqual(clock.now())
     expect(vera?.counters['Milestone Reached']).toEqual({
       count: 1,
       first: '2026-02-01T12:00:00.000Z',
@@ -186,6 +191,53 @@ describeEachDriver('processor: hooks and failures', (driver) => {
     expect(ghosts).toHaveLength(0)
   })
 
+  it('a follow-up that fails in its round is left pending and fails on its own; its cause stays applied', async () => {
+    const calls: string[] = []
+    const chain: ProcessorHook = {
+      name: 'chain',
+      async onEvent(ctx) {
+        calls.push(`${ctx.event.name}`)
+        if (ctx.event.name === 'Joined') await ctx.emit({ event: 'Welcomed' })
+        if (ctx.event.name === 'Welcomed') {
+          await ctx.emit({ event: 'Never Written' })
+          throw new Error('the welcome desk is closed')
+        }
+      },
+    }
+    const clock = new FakeClock('2026-02-02T15:00:00Z')
+    const processor = makeProcessor({
+      db,
+      clock,
+      log: silentLogger,
+      workerId: 'w1',
+      hooks: [chain],
+      maxAttempts: 2,
+      retryBaseMs: 1000,
+    })
+    await send(db, { type: 'track', userId: 'kai', event: 'Joined', messageId: 'kai-joined' })
+    await processor.drain()
+    let kai = await rows(db, 'kai')
+    expect(kai.map((r) => [r.message_id, r.attempts, r.processed_at !== null])).toEqual([
+      ['kai-joined', 0, true],
+      // Written pending by the rerun of the round, then processed alone: it failed there too.
+      ['nudge:chain:Welcomed:kai-joined', 1, false],
+    ])
+    expect(kai[1]?.process_error).toBe('hook chain: the welcome desk is closed')
+    // In the round: Joined, then Welcomed failing; rerun: Joined only; alone: Welcomed.
+    expect(calls).toEqual(['Joined', 'Welcomed', 'Joined', 'Welcomed'])
+
+    clock.advance(1000)
+    await processor.drain()
+    kai = await rows(db, 'kai')
+    expect(kai.map((r) => [r.name, r.attempts, r.processed_at !== null, r.profile_id !== null])).toEqual([
+      ['Joined', 0, true, true],
+      // Dead-lettered after its last attempt; the cause was never applied again.
+      ['Welcomed', 2, true, false],
+    ])
+    expect(calls.filter((c) => c === 'Joined')).toHaveLength(2)
+    expect(await db.query("SELECT 1 FROM events WHERE name = 'Never Written'")).toHaveLength(0)
+  })
+
   it('when a gathering hook cannot write its round, reruns the round event by event: only the bad event fails', async () => {
     await db.exec('CREATE TABLE tallies (message_id text PRIMARY KEY, n integer NOT NULL CHECK (n >= 0))')
     // Gathers a row per event and writes the round's rows in one statement, as journeys do.
@@ -230,8 +282,8 @@ describeEachDriver('processor: hooks and failures', (driver) => {
     expect(rob.map((r) => [r.message_id, r.name, r.attempts, r.processed_at !== null])).toEqual([
       ['rob-1', 'Counted', 0, true],
       ['rob-bad', 'Counted', 1, false],
-      // Its follow-up waits behind the failing event, in the same partition.
-      ['nudge:tally:Tallied:rob-1', 'Tallied', 0, false],
+      // Its follow-up was applied with it, before the failing event.
+      ['nudge:tally:Tallied:rob-1', 'Tallied', 0, true],
     ])
     expect(rob[1]?.process_error).toMatch(/^hook tally: .*check constraint/)
     expect((await rows(db, 'sue')).map((r) => [r.name, r.processed_at !== null])).toEqual([
