@@ -6,7 +6,8 @@
 //      request to the outbox NOTIFY of its message.
 // Usage: npm run bench:engine   (BENCH_DATABASE_URL, default local PostgreSQL;
 //   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS, BENCH_PART=timers|latency,
-//   BENCH_SPLIT=1 for an API process and a worker process instead of one of each role)
+//   BENCH_SPLIT=1 for an API process and a worker process instead of one with both roles,
+//   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof")
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
@@ -61,10 +62,15 @@ const instantJourney = JourneySchema.parse({
 /** `nudge start` in a child process; resolves with its API address once it listens. */
 async function startNudge(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
   const ready = env['NUDGE_ROLE'] === 'worker' ? /Nudge is running()/ : /API:\s+(\S+)/
-  const child = spawn(process.execPath, [new URL('../bin/nudge.js', import.meta.url).pathname, 'start'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
+  const child = spawn(
+    process.execPath,
+    [...flags, new URL('../bin/nudge.js', import.meta.url).pathname, 'start'],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -260,18 +266,20 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
   // On each outbox NOTIFY, read the new messages; a message counts from the moment the
-  // read returns (slightly late, never early).
+  // read returns (slightly late, never early). A message is created after its ping was
+  // sent, so the read starts at the oldest ping still waiting (less a margin for clocks).
   let dirty = false
   let busy = false
-  let since = new Date(0)
   const read = async () => {
     busy = true
     while (dirty) {
       dirty = false
-      const rows = await db.query<{ id: string; created_at: Date }>(
-        `SELECT payload -> 'event' ->> 'id' AS id, created_at FROM messages
-         WHERE journey_id = 'bench-instant' AND created_at > $1 ORDER BY created_at`,
-        [new Date(since.getTime() - 2000).toISOString()],
+      const oldest = sentAt.values().next().value
+      if (oldest === undefined) continue
+      const rows = await db.query<{ id: string }>(
+        `SELECT payload -> 'event' ->> 'id' AS id FROM messages
+         WHERE workspace_id = 'default' AND journey_id = 'bench-instant' AND created_at >= $1`,
+        [new Date(performance.timeOrigin + oldest - 50).toISOString()],
       )
       const at = performance.now()
       for (const r of rows) {
@@ -279,7 +287,6 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
         if (t0 === undefined) continue
         sentAt.delete(r.id)
         latencies.push(at - t0)
-        if (r.created_at > since) since = r.created_at
       }
     }
     // No await between the last check of `dirty` and this: no notification is missed.

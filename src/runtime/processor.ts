@@ -20,13 +20,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import { EVENTS_CHANNEL } from '../store/events.ts'
-import {
-  claimPartitions,
-  finishRound,
-  pendingEvents,
-  recordFailure,
-  releasePartitions,
-} from '../store/processing.ts'
+import { claimRound, finishRound, recordFailure, releasePartitions } from '../store/processing.ts'
 import { applyEvents, EventFailure, FlushFailure, FollowUpFailure } from './apply-events.ts'
 import type { ProcessorHook } from './hooks.ts'
 
@@ -99,15 +93,15 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
   ): Promise<Outcome> {
     return db.transaction(async (tx) => {
       const now = clock.now()
-      const claimed = await claimPartitions(
+      const { partitions: claimed, events } = await claimRound(
         tx,
         workerId,
         partitionsPerRound,
         now,
         new Date(now.getTime() + leaseMs),
+        batchSize,
       )
       if (claimed.length === 0) return 'idle'
-      const events = await pendingEvents(tx, claimed, batchSize)
       const stopAt = new Map<number, number>()
       for (const e of events)
         if (failures.has(e.seq) && !stopAt.has(e.partition)) stopAt.set(e.partition, e.seq)

@@ -12,21 +12,26 @@ import type { Queryable } from './db.ts'
 const iso = (d: Date) => d.toISOString()
 
 /**
- * Leases up to `limit` partitions that have a due pending event and whose lease is free
- * or expired, least recently worked first (so a busy partition cannot starve the
- * others). Runs as the first statement of a processing transaction: the rows stay
- * locked until it commits, and SKIP LOCKED makes other workers pass over them instead of
- * waiting. A partition whose oldest pending event waits for a retry is not due; one
- * leased to someone else until later is respected.
+ * Starts a round in one statement (one round trip). Leases up to `partitionLimit`
+ * partitions that have a due pending event and whose lease is free or expired, least
+ * recently worked first (so a busy partition cannot starve the others), and reads the
+ * oldest `limit` pending events of those partitions in seq order (the order the log was
+ * written): wherever the limit cuts, each partition gets a prefix of its queue.
+ *
+ * Runs as the first statement of a processing transaction: the partition rows stay locked
+ * until it commits, and SKIP LOCKED makes other workers pass over them instead of waiting.
+ * A partition whose oldest pending event waits for a retry is not due; one leased to
+ * someone else until later is respected.
  */
-export async function claimPartitions(
+export async function claimRound(
   tx: Queryable,
   workerId: string,
-  limit: number,
+  partitionLimit: number,
   now: Date,
   leaseUntil: Date,
-): Promise<number[]> {
-  const rows = await tx.query<{ partition: number }>(
+  limit: number,
+): Promise<{ partitions: number[]; events: PendingEvent[] }> {
+  const [row] = await tx.query<{ partitions: number[] | null; events: EventRow[] | null }>(
     `WITH ready AS (
        SELECT p.partition FROM processor_partitions p
        CROSS JOIN LATERAL (
@@ -39,13 +44,22 @@ export async function claimPartitions(
        ORDER BY p.lease_until, p.partition
        LIMIT $3
        FOR UPDATE OF p SKIP LOCKED
+     ), claimed AS (
+       UPDATE processor_partitions p SET lease_owner = $1, lease_until = $4
+       FROM ready WHERE p.partition = ready.partition
+       RETURNING p.partition
      )
-     UPDATE processor_partitions p SET lease_owner = $1, lease_until = $4
-     FROM ready WHERE p.partition = ready.partition
-     RETURNING p.partition`,
-    [workerId, iso(now), limit, iso(leaseUntil)],
+     SELECT (SELECT json_agg(partition) FROM claimed) AS partitions,
+            (SELECT json_agg(e ORDER BY e.seq) FROM (
+               SELECT workspace_id, seq, message_id, type, name, user_id, anonymous_id, partition, timestamp,
+                      received_at, payload, attempts, retry_at
+               FROM events
+               WHERE partition IN (SELECT partition FROM claimed) AND processed_at IS NULL
+               ORDER BY seq LIMIT $5
+             ) e) AS events`,
+    [workerId, iso(now), partitionLimit, iso(leaseUntil), limit],
   )
-  return rows.map((r) => r.partition)
+  return { partitions: row?.partitions ?? [], events: (row?.events ?? []).map(toPending) }
 }
 
 /** Releases leases; `lease_until` keeps the release time, which orders the next claims. */
@@ -83,26 +97,10 @@ type EventRow = {
   retry_at: Date | null
 }
 
-/**
- * The oldest pending events of these partitions, in seq order (the order the log was
- * written): wherever the limit cuts, each partition gets a prefix of its queue.
- */
-export async function pendingEvents(
-  tx: Queryable,
-  partitions: readonly number[],
-  limit: number,
-): Promise<PendingEvent[]> {
-  const rows = await tx.query<EventRow>(
-    `SELECT workspace_id, seq, message_id, type, name, user_id, anonymous_id, partition, timestamp, received_at,
-            payload, attempts, retry_at
-     FROM events
-     WHERE partition IN (SELECT jsonb_array_elements_text($1::jsonb)::smallint) AND processed_at IS NULL
-     ORDER BY seq LIMIT $2`,
-    [JSON.stringify(partitions), limit],
-  )
-  return rows.map((r) => ({
+function toPending(r: EventRow): PendingEvent {
+  return {
     workspaceId: r.workspace_id,
-    seq: r.seq,
+    seq: Number(r.seq),
     messageId: r.message_id,
     type: r.type,
     name: r.name,
@@ -116,7 +114,7 @@ export async function pendingEvents(
     processedAt: null,
     attempts: r.attempts,
     retryAt: r.retry_at ? new Date(r.retry_at) : null,
-  }))
+  }
 }
 
 export interface ProcessedEvent {

@@ -103,8 +103,15 @@ export async function loadProfileRecords(
        (SELECT array_agg(m.segment_id) FROM segment_members m
          WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.profile_id) AS segments
      FROM profiles p
-     LEFT JOIN profile_stages s ON s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id
-     LEFT JOIN profile_scores sc ON sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id
+     -- One key lookup each (LATERAL ... LIMIT 1): a join may otherwise read the workspace's every row.
+     LEFT JOIN LATERAL (
+       SELECT s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at FROM profile_stages s
+       WHERE s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id LIMIT 1
+     ) s ON true
+     LEFT JOIN LATERAL (
+       SELECT sc.value, sc.at FROM profile_scores sc
+       WHERE sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id LIMIT 1
+     ) sc ON true
      WHERE p.workspace_id = $1 AND p.profile_id = ANY($2::uuid[])`,
     [workspaceId, profileIds],
   )

@@ -25,9 +25,13 @@ async function openRunsOf(
   profileIds: readonly string[],
 ): Promise<Map<string, StoredRun[]>> {
   const rows = await db.query<{ profile_id: string; state: unknown; journey_id: string; version: number }>(
-    `SELECT profile_id, state, journey_id, version FROM journey_runs
-     WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND ended_at IS NULL
-     ORDER BY profile_id, started_at, run_id`,
+    // Per profile through the open-runs index (LATERAL ... OFFSET 0 keeps it so).
+    `SELECT u.p AS profile_id, r.state, r.journey_id, r.version FROM unnest($2::uuid[]) AS u(p)
+     CROSS JOIN LATERAL (
+       SELECT state, journey_id, version, started_at, run_id FROM journey_runs
+       WHERE workspace_id = $1 AND profile_id = u.p AND ended_at IS NULL OFFSET 0
+     ) r
+     ORDER BY u.p, r.started_at, r.run_id`,
     [workspaceId, profileIds],
   )
   const out = new Map<string, StoredRun[]>()
@@ -80,9 +84,16 @@ export async function pastEntries(
   journeyId: string,
 ): Promise<Array<{ key: string; enteredAt: Date }>> {
   const load = async (ids: readonly string[]) => {
+    // Per profile, through an index that starts with the profile (LATERAL ... OFFSET 0), whatever
+    // the statistics say. `IS TRUE` keeps the journey out of the index choice: a plan through
+    // the journey's index reads every run of the journey, for each profile.
     const rows = await db.query<{ profile_id: string; entry_key: string; started_at: Date }>(
-      `SELECT profile_id, entry_key, started_at FROM journey_runs
-       WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND journey_id = $3 ORDER BY profile_id, started_at`,
+      `SELECT u.p AS profile_id, r.entry_key, r.started_at FROM unnest($2::uuid[]) AS u(p)
+       CROSS JOIN LATERAL (
+         SELECT entry_key, started_at FROM journey_runs
+         WHERE workspace_id = $1 AND profile_id = u.p AND (journey_id = $3) IS TRUE OFFSET 0
+       ) r
+       ORDER BY u.p, r.started_at`,
       [workspaceId, ids, journeyId],
     )
     const out = new Map<string, Array<{ key: string; enteredAt: Date }>>()
