@@ -46,34 +46,41 @@ export interface QueuedMessage extends NewMessage {
 
 export async function enqueueMessages(db: Queryable, messages: readonly NewMessage[]): Promise<number> {
   if (messages.length === 0) return 0
-  const rows = messages.map((m) => ({
-    w: m.workspaceId,
-    p: m.profileId,
-    id: m.messageId,
-    j: m.journeyId,
-    r: m.runId,
-    s: m.stepId,
-    c: m.channel,
-    t: m.template,
-    d: m.payload,
-    nb: m.notBefore.toISOString(),
-    at: m.createdAt.toISOString(),
-  }))
   const inserted = await db.query<{ n: number }>(
-    `WITH ins AS (
-       INSERT INTO messages (workspace_id, profile_id, message_id, journey_id, run_id, step_id, channel, template,
-                             status, payload, not_before, created_at, updated_at)
-       SELECT x.w, x.p, x.id, x.j, x.r, x.s, x.c, x.t, 'queued', x.d, x.nb, x.at, x.at
-       FROM jsonb_to_recordset($1::jsonb)
-         AS x(w text, p uuid, id text, j text, r text, s text, c text, t text, d jsonb, nb timestamptz, at timestamptz)
-       ON CONFLICT DO NOTHING
-       RETURNING 1
-     )
+    `WITH ins AS (${MESSAGES_INSERT('$1')} RETURNING 1)
      SELECT count(*)::int AS n, pg_notify('${OUTBOX_CHANNEL}', '') FROM ins`,
-    [JSON.stringify(rows)],
+    [messageRows(messages)],
   )
   return inserted[0]?.n ?? 0
 }
+
+/** The JSON parameter of MESSAGES_INSERT. */
+export function messageRows(messages: readonly NewMessage[]): string {
+  return JSON.stringify(
+    messages.map((m) => ({
+      w: m.workspaceId,
+      p: m.profileId,
+      id: m.messageId,
+      j: m.journeyId,
+      r: m.runId,
+      s: m.stepId,
+      c: m.channel,
+      t: m.template,
+      d: m.payload,
+      nb: m.notBefore.toISOString(),
+      at: m.createdAt.toISOString(),
+    })),
+  )
+}
+
+/** Queues the messages of `param` (messageRows), a message already queued being left as it is. */
+export const MESSAGES_INSERT = (param: string) =>
+  `INSERT INTO messages (workspace_id, profile_id, message_id, journey_id, run_id, step_id, channel, template,
+                         status, payload, not_before, created_at, updated_at)
+   SELECT x.w, x.p, x.id, x.j, x.r, x.s, x.c, x.t, 'queued', x.d, x.nb, x.at, x.at
+   FROM jsonb_to_recordset(${param}::jsonb)
+     AS x(w text, p uuid, id text, j text, r text, s text, c text, t text, d jsonb, nb timestamptz, at timestamptz)
+   ON CONFLICT DO NOTHING`
 
 interface MessageRow {
   workspace_id: string

@@ -120,36 +120,48 @@ export async function saveRuns(
   runs: ReadonlyArray<{ readonly workspaceId: string; readonly run: Run }>,
 ): Promise<void> {
   if (runs.length === 0) return
-  // Runs are read through the round cache: the next read of these profiles takes them anew.
+  await db.query(RUNS_UPSERT('$1'), [runRows(db, runs)])
+}
+
+/**
+ * The JSON parameter of RUNS_UPSERT: each run's last state (one statement may not update a
+ * row twice). Runs are read through the round cache: the next read of these profiles takes
+ * them anew.
+ */
+export function runRows(
+  db: Queryable,
+  runs: ReadonlyArray<{ readonly workspaceId: string; readonly run: Run }>,
+): string {
   const round = roundCacheOf(db)
   if (round) for (const r of runs) round.forget(r.workspaceId, r.run.profileId)
-  // One statement may not update a row twice: keep each run's last state.
   const last = new Map<string, { readonly workspaceId: string; readonly run: Run }>()
   for (const r of runs) last.set(`${r.workspaceId}\u0000${r.run.profileId}\u0000${r.run.id}`, r)
-  const rows = [...last.values()].map(({ workspaceId, run }) => ({
-    w: workspaceId,
-    p: run.profileId,
-    r: run.id,
-    j: run.journeyId,
-    v: run.version,
-    k: run.key,
-    st: run.status,
-    s: runToJSON(run),
-    a: run.enteredAt.toISOString(),
-    u: run.updatedAt.toISOString(),
-    e: run.endedAt?.toISOString() ?? null,
-  }))
-  await db.query(
-    `INSERT INTO journey_runs (workspace_id, profile_id, run_id, journey_id, version, entry_key, status, state,
-                               started_at, updated_at, ended_at)
-     SELECT x.w, x.p, x.r, x.j, x.v, x.k, x.st, x.s, x.a, x.u, x.e
-     FROM jsonb_to_recordset($1::jsonb)
-       AS x(w text, p uuid, r text, j text, v int, k text, st text, s jsonb, a timestamptz, u timestamptz, e timestamptz)
-     ON CONFLICT (workspace_id, profile_id, run_id) DO UPDATE
-       SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at`,
-    [JSON.stringify(rows)],
+  return JSON.stringify(
+    [...last.values()].map(({ workspaceId, run }) => ({
+      w: workspaceId,
+      p: run.profileId,
+      r: run.id,
+      j: run.journeyId,
+      v: run.version,
+      k: run.key,
+      st: run.status,
+      s: runToJSON(run),
+      a: run.enteredAt.toISOString(),
+      u: run.updatedAt.toISOString(),
+      e: run.endedAt?.toISOString() ?? null,
+    })),
   )
 }
+
+/** Upserts the runs of `param` (runRows); usable as a WITH query. */
+export const RUNS_UPSERT = (param: string) =>
+  `INSERT INTO journey_runs (workspace_id, profile_id, run_id, journey_id, version, entry_key, status, state,
+                             started_at, updated_at, ended_at)
+   SELECT x.w, x.p, x.r, x.j, x.v, x.k, x.st, x.s, x.a, x.u, x.e
+   FROM jsonb_to_recordset(${param}::jsonb)
+     AS x(w text, p uuid, r text, j text, v int, k text, st text, s jsonb, a timestamptz, u timestamptz, e timestamptz)
+   ON CONFLICT (workspace_id, profile_id, run_id) DO UPDATE
+     SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at`
 
 export async function insertTrace(
   db: Queryable,
@@ -161,14 +173,20 @@ export async function insertTrace(
 }
 
 /** insertTrace for many profiles in one statement. */
-export async function insertTraces(
-  db: Queryable,
-  traces: ReadonlyArray<{
-    readonly workspaceId: string
-    readonly profileId: string
-    readonly entries: readonly TraceEntry[]
-  }>,
-): Promise<void> {
+export async function insertTraces(db: Queryable, traces: readonly TraceRows[]): Promise<void> {
+  const rows = traceRows(traces)
+  if (rows === null) return
+  await db.query(TRACE_INSERT('$1'), [rows])
+}
+
+type TraceRows = {
+  readonly workspaceId: string
+  readonly profileId: string
+  readonly entries: readonly TraceEntry[]
+}
+
+/** The JSON parameter of TRACE_INSERT, or null when there is no entry. */
+export function traceRows(traces: readonly TraceRows[]): string | null {
   const rows = traces.flatMap(({ workspaceId, profileId, entries }) =>
     entries.map((e) => ({
       w: workspaceId,
@@ -182,15 +200,15 @@ export async function insertTraces(
       d: e.data,
     })),
   )
-  if (rows.length === 0) return
-  await db.query(
-    `INSERT INTO journey_trace (workspace_id, profile_id, run_id, journey_id, at, step_id, kind, message, data)
-     SELECT x.w, x.p, x.r, x.j, x.at, x.s, x.k, x.m, x.d
-     FROM jsonb_to_recordset($1::jsonb)
-       AS x(w text, p uuid, r text, j text, at timestamptz, s text, k text, m text, d jsonb)`,
-    [JSON.stringify(rows)],
-  )
+  return rows.length === 0 ? null : JSON.stringify(rows)
 }
+
+/** Appends the trace entries of `param` (traceRows); usable as a WITH query. */
+export const TRACE_INSERT = (param: string) =>
+  `INSERT INTO journey_trace (workspace_id, profile_id, run_id, journey_id, at, step_id, kind, message, data)
+   SELECT x.w, x.p, x.r, x.j, x.at, x.s, x.k, x.m, x.d
+   FROM jsonb_to_recordset(${param}::jsonb)
+     AS x(w text, p uuid, r text, j text, at timestamptz, s text, k text, m text, d jsonb)`
 
 export interface StoredTraceEntry extends TraceEntry {
   readonly seq: number

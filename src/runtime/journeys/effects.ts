@@ -7,8 +7,8 @@ import type { AdvanceResult } from '../../domain/journeys/engine.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
 import { loadBadges, loadScore, saveBadge, saveScore } from '../../store/community.ts'
 import type { Tx } from '../../store/db.ts'
-import { enqueueMessages, type NewMessage } from '../../store/messages.ts'
-import { insertTraces, saveRuns } from '../../store/runs.ts'
+import { MESSAGES_INSERT, messageRows, type NewMessage, OUTBOX_CHANNEL } from '../../store/messages.ts'
+import { RUNS_UPSERT, runRows, TRACE_INSERT, traceRows } from '../../store/runs.ts'
 import { cancelTimers, type NewTimer, scheduleTimers, type TimerKey } from '../../store/timers.ts'
 import { creditConversion } from '../../store/tracking.ts'
 import { settingsOf } from '../community/settings.ts'
@@ -52,13 +52,21 @@ export function newAdvanceWrites(): AdvanceWrites {
   return { runs: [], schedule: [], cancel: [], messages: [], trace: [] }
 }
 
-/** Writes gathered advances: one statement per table, cancels before schedules. */
+/**
+ * Writes gathered advances: timers first (cancels before schedules), then runs, messages
+ * and trace together in one statement, with the outbox NOTIFY when a message was queued.
+ */
 export async function writeAdvances(tx: Tx, w: AdvanceWrites): Promise<void> {
-  await saveRuns(tx, w.runs)
   await cancelTimers(tx, w.cancel)
   await scheduleTimers(tx, w.schedule)
-  await enqueueMessages(tx, w.messages)
-  await insertTraces(tx, w.trace)
+  if (w.runs.length === 0 && w.messages.length === 0 && w.trace.length === 0) return
+  await tx.query(
+    `WITH runs AS (${RUNS_UPSERT('$1')}),
+          trace AS (${TRACE_INSERT('$2')}),
+          queued AS (${MESSAGES_INSERT('$3')} RETURNING 1)
+     SELECT CASE WHEN count(*) > 0 THEN pg_notify('${OUTBOX_CHANNEL}', '') END FROM queued`,
+    [runRows(tx, w.runs), traceRows(w.trace) ?? '[]', messageRows(w.messages)],
+  )
 }
 
 export async function applyAdvance(
