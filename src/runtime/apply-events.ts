@@ -9,11 +9,11 @@ import { canonicalTimezone } from '../domain/profiles/timezone.ts'
 import { mergeTraits } from '../domain/profiles/traits.ts'
 import type { Logger } from '../log.ts'
 import type { Tx } from '../store/db.ts'
-import { insertEvents } from '../store/events.ts'
-import type { PendingEvent, ProcessedEvent } from '../store/processing.ts'
+import { eventRows, insertEvents } from '../store/events.ts'
+import type { PendingEvent, ProcessedEvent, RoundTail } from '../store/processing.ts'
 import { eventFactsOf } from '../store/profile-facts.ts'
 import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
-import { joinGroup } from '../store/profiles/write.ts'
+import { joinGroup, profileSaveRows } from '../store/profiles/write.ts'
 import { closeRoundCache, openRoundCache, type RoundCache } from '../store/round-cache.ts'
 import type { FollowUp, HookContext, ProcessorHook } from './hooks.ts'
 import { ProfileWrites } from './profile-writes.ts'
@@ -90,12 +90,22 @@ export interface ApplyDeps {
   readonly keepFollowUpsPending?: ReadonlySet<number> | 'all'
 }
 
+/**
+ * The events applied, and what the round gathered for the statement that ends it
+ * (finishRound): the follow-ups and the profiles' fields and counters. A round run
+ * event by event (gather: false) has written them already: `tail` is null.
+ */
+export interface Applied {
+  readonly done: ProcessedEvent[]
+  readonly tail: RoundTail | null
+}
+
 export async function applyEvents(
   tx: Tx,
   events: readonly PendingEvent[],
   now: Date,
   deps: ApplyDeps,
-): Promise<ProcessedEvent[]> {
+): Promise<Applied> {
   const cache = new ProfileCache()
   const done: ProcessedEvent[] = []
   const gather = deps.gather ?? true
@@ -144,7 +154,7 @@ async function applyInRound(
   now: Date,
   deps: ApplyDeps,
   { inputs, cache, round, done, followUps, gather }: RoundState,
-): Promise<ProcessedEvent[]> {
+): Promise<Applied> {
   // Profile fields and counters, written once at the end of the round.
   const profiles = new ProfileWrites()
   // A failure of these gathered writes is not the current event's: the round is rerun
@@ -293,13 +303,22 @@ async function applyInRound(
       throw new EventFailure(event, failing.hook, err)
     }
   }
+  if (!gather) return { done, tail: null }
   try {
-    await flush(tx, deps.hooks, followUps, () => {})
-    await writeProfiles()
+    await flushHooks(tx, deps.hooks, () => {})
   } catch (err) {
-    throw err instanceof FlushFailure ? err : new FlushFailure(err)
+    throw new FlushFailure(err)
   }
-  return done
+  const saves = profiles.take()
+  const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
+  return {
+    done,
+    tail: {
+      events: rows.length ? eventRows(rows) : null,
+      profiles: saves.length ? profileSaveRows(saves) : null,
+      notify: rows.some((r) => !('applied' in r)),
+    },
+  }
 }
 
 /**
@@ -312,13 +331,22 @@ async function flush(
   followUps: RoundFollowUp[],
   naming: (hook: string | null) => void,
 ): Promise<void> {
+  await flushHooks(tx, hooks, naming)
+  const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
+  await insertEvents(tx, rows, { notify: rows.some((r) => !('applied' in r)) })
+}
+
+/** Writes what each hook gathered. */
+async function flushHooks(
+  tx: Tx,
+  hooks: readonly ProcessorHook[],
+  naming: (hook: string | null) => void,
+): Promise<void> {
   for (const hook of hooks) {
     naming(hook.name)
     await hook.flush?.(tx)
   }
   naming(null)
-  const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
-  await insertEvents(tx, rows, { notify: rows.some((r) => !('applied' in r)) })
 }
 
 /** A follow-up as the processor applies it: not in the log yet, so without a seq (0). */

@@ -20,7 +20,13 @@ import type { Clock } from '../domain/clock.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import { EVENTS_CHANNEL } from '../store/events.ts'
-import { claimRound, finishRound, recordFailure, releasePartitions } from '../store/processing.ts'
+import {
+  claimPartitions,
+  finishRound,
+  pendingEvents,
+  recordFailure,
+  releasePartitions,
+} from '../store/processing.ts'
 import { applyEvents, EventFailure, FlushFailure, FollowUpFailure } from './apply-events.ts'
 import type { ProcessorHook } from './hooks.ts'
 
@@ -93,15 +99,18 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
   ): Promise<Outcome> {
     return db.transaction(async (tx) => {
       const now = clock.now()
-      const { partitions: claimed, events } = await claimRound(
+      const claimed = await claimPartitions(
         tx,
         workerId,
         partitionsPerRound,
         now,
         new Date(now.getTime() + leaseMs),
-        batchSize,
       )
       if (claimed.length === 0) return 'idle'
+      // A statement of its own: its snapshot is taken once the leases are held, so it sees
+      // what the partitions' previous holder committed (one statement with the claim would
+      // read with a snapshot from before the lock, and process those events again).
+      const events = await pendingEvents(tx, claimed, batchSize)
       const stopAt = new Map<number, number>()
       for (const e of events)
         if (failures.has(e.seq) && !stopAt.has(e.partition)) stopAt.set(e.partition, e.seq)
@@ -109,7 +118,13 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         const stop = stopAt.get(e.partition)
         return stop === undefined || e.seq < stop
       })
-      const done = await applyEvents(tx, due, now, { hooks, clock, log: plog, gather, keepFollowUpsPending })
+      const { done, tail } = await applyEvents(tx, due, now, {
+        hooks,
+        clock,
+        log: plog,
+        gather,
+        keepFollowUpsPending,
+      })
       let more = events.length === batchSize
       for (const seq of stopAt.values()) {
         const event = events.find((e) => e.seq === seq)
@@ -131,7 +146,12 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         if (retryAt) scheduleRetry(retryAt)
         else more = true
       }
-      await finishRound(tx, done, claimed, workerId, now)
+      try {
+        await finishRound(tx, done, claimed, workerId, now, tail)
+      } catch (err) {
+        // The round's gathered writes are in this statement: rerun the round event by event.
+        throw tail ? new FlushFailure(err) : err
+      }
       return more ? 'more' : 'done'
     })
   }

@@ -5,7 +5,7 @@
 // through here (counters) or after write() (identity lookups that miss the batch's cache).
 import type { ProfileState } from '../domain/profiles/state.ts'
 import type { Tx } from '../store/db.ts'
-import { type EventCounter, readCounters, saveProfiles } from '../store/profiles/write.ts'
+import { type EventCounter, type ProfileSave, readCounters, saveProfiles } from '../store/profiles/write.ts'
 
 interface Pending {
   readonly workspaceId: string
@@ -72,9 +72,14 @@ export class ProfileWrites {
 
   /** Writes what is pending, in one statement, and starts afresh. */
   async write(tx: Tx, now: Date): Promise<void> {
-    if (this.#pending.size === 0) return
+    const saves = this.take()
+    if (saves.length) await saveProfiles(tx, saves, now)
+  }
+
+  /** What is pending, for the caller to write (saveProfiles, finishRound), and starts afresh. */
+  take(): ProfileSave[] {
     const saves = [...this.#pending.values()]
     this.#pending.clear()
-    await saveProfiles(tx, saves, now)
+    return saves
   }
 }

@@ -41,55 +41,58 @@ export async function insertEvents(
   opts: InsertOptions = {},
 ): Promise<InsertResult> {
   if (events.length === 0) return { inserted: new Set() }
-  // Events of one request share their receivedAt: format it once per run of them.
-  let receivedAt: Date | undefined
-  let receivedAtIso = ''
-  let applied = false
-  const rows = events.map((e) => {
-    if (e.receivedAt !== receivedAt) {
-      receivedAt = e.receivedAt
-      receivedAtIso = receivedAt.toISOString()
-    }
-    const row = {
-      w: e.workspaceId,
-      m: e.messageId,
-      t: e.type,
-      n: e.name,
-      u: e.userId,
-      a: e.anonymousId,
-      p: e.partition,
-      ts: e.timestamp.toISOString(),
-      r: receivedAtIso,
-      d: e.payload,
-    }
-    if (!('applied' in e)) return row
-    applied = true
-    return { ...row, pr: e.applied.profileId, pa: e.applied.at.toISOString() }
-  })
-  // jsonb_to_recordset: the rows are parsed once, and each payload comes out already
-  // jsonb. json_to_recordset scans the text and then parses every payload again:
-  // measured about a third more database CPU per event on PostgreSQL 15, and no
-  // faster on PGlite (see docs/benchmarks.md).
-  const insert = applied
-    ? `INSERT INTO events (workspace_id, message_id, type, name, user_id, anonymous_id, partition, timestamp, received_at, payload,
-                          profile_id, processed_at)
-       SELECT x.w, x.m, x.t, x.n, x.u, x.a, x.p, x.ts, x.r, x.d, x.pr, x.pa
-       FROM jsonb_to_recordset($1::jsonb) AS x(w text, m text, t text, n text, u text, a text, p smallint, ts timestamptz, r timestamptz, d jsonb, pr uuid, pa timestamptz)
-       ON CONFLICT (workspace_id, message_id) DO NOTHING
-       RETURNING message_id`
-    : `INSERT INTO events (workspace_id, message_id, type, name, user_id, anonymous_id, partition, timestamp, received_at, payload)
-       SELECT x.w, x.m, x.t, x.n, x.u, x.a, x.p, x.ts, x.r, x.d
-       FROM jsonb_to_recordset($1::jsonb) AS x(w text, m text, t text, n text, u text, a text, p smallint, ts timestamptz, r timestamptz, d jsonb)
-       ON CONFLICT (workspace_id, message_id) DO NOTHING
-       RETURNING message_id`
+  const rows = eventRows(events)
+  const insert = `${EVENTS_INSERT('$1')} RETURNING message_id`
   const inserted = await db.query<{ message_id: string }>(
     opts.notify === false
       ? insert
       : `WITH ins AS (${insert}) SELECT message_id FROM ins, (SELECT pg_notify('${EVENTS_CHANNEL}', '')) AS n`,
-    [JSON.stringify(rows)],
+    [rows],
   )
   return { inserted: new Set(inserted.map((r) => r.message_id)) }
 }
+
+/** The JSON parameter of EVENTS_INSERT. */
+export function eventRows(events: ReadonlyArray<NewEvent | AppliedEvent>): string {
+  // Events of one request share their receivedAt: format it once per run of them.
+  let receivedAt: Date | undefined
+  let receivedAtIso = ''
+  return JSON.stringify(
+    events.map((e) => {
+      if (e.receivedAt !== receivedAt) {
+        receivedAt = e.receivedAt
+        receivedAtIso = receivedAt.toISOString()
+      }
+      const row = {
+        w: e.workspaceId,
+        m: e.messageId,
+        t: e.type,
+        n: e.name,
+        u: e.userId,
+        a: e.anonymousId,
+        p: e.partition,
+        ts: e.timestamp.toISOString(),
+        r: receivedAtIso,
+        d: e.payload,
+      }
+      return 'applied' in e ? { ...row, pr: e.applied.profileId, pa: e.applied.at.toISOString() } : row
+    }),
+  )
+}
+
+/**
+ * Appends the events of `param` (eventRows), pending, or processed for those applied; a
+ * messageId already in the log is skipped. jsonb_to_recordset: the rows are parsed once,
+ * and each payload comes out already jsonb. json_to_recordset scans the text and then
+ * parses every payload again: measured about a third more database CPU per event on
+ * PostgreSQL 15, and no faster on PGlite (see docs/benchmarks.md).
+ */
+export const EVENTS_INSERT = (param: string) =>
+  `INSERT INTO events (workspace_id, message_id, type, name, user_id, anonymous_id, partition, timestamp, received_at, payload,
+                      profile_id, processed_at)
+   SELECT x.w, x.m, x.t, x.n, x.u, x.a, x.p, x.ts, x.r, x.d, x.pr, x.pa
+   FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, m text, t text, n text, u text, a text, p smallint, ts timestamptz, r timestamptz, d jsonb, pr uuid, pa timestamptz)
+   ON CONFLICT (workspace_id, message_id) DO NOTHING`
 
 /** An internal event for a profile; `messageId` must be deterministic for its cause. */
 export interface ProfileEvent {

@@ -8,30 +8,27 @@
 // pending → processed | pending (retry) → … → processed | dead-letter.
 import type { StoredEvent } from '../domain/events/types.ts'
 import type { Queryable } from './db.ts'
+import { EVENTS_CHANNEL, EVENTS_INSERT } from './events.ts'
+import { COUNTERS_UPSERT, PROFILES_UPDATE } from './profiles/write.ts'
 
 const iso = (d: Date) => d.toISOString()
 
 /**
- * Starts a round in one statement (one round trip). Leases up to `partitionLimit`
- * partitions that have a due pending event and whose lease is free or expired, least
- * recently worked first (so a busy partition cannot starve the others), and reads the
- * oldest `limit` pending events of those partitions in seq order (the order the log was
- * written): wherever the limit cuts, each partition gets a prefix of its queue.
- *
- * Runs as the first statement of a processing transaction: the partition rows stay locked
- * until it commits, and SKIP LOCKED makes other workers pass over them instead of waiting.
- * A partition whose oldest pending event waits for a retry is not due; one leased to
- * someone else until later is respected.
+ * Leases up to `limit` partitions that have a due pending event and whose lease is free
+ * or expired, least recently worked first (so a busy partition cannot starve the
+ * others). Runs as the first statement of a processing transaction: the rows stay
+ * locked until it commits, and SKIP LOCKED makes other workers pass over them instead of
+ * waiting. A partition whose oldest pending event waits for a retry is not due; one
+ * leased to someone else until later is respected.
  */
-export async function claimRound(
+export async function claimPartitions(
   tx: Queryable,
   workerId: string,
-  partitionLimit: number,
+  limit: number,
   now: Date,
   leaseUntil: Date,
-  limit: number,
-): Promise<{ partitions: number[]; events: PendingEvent[] }> {
-  const [row] = await tx.query<{ partitions: number[] | null; events: EventRow[] | null }>(
+): Promise<number[]> {
+  const rows = await tx.query<{ partition: number }>(
     `WITH ready AS (
        SELECT p.partition FROM processor_partitions p
        CROSS JOIN LATERAL (
@@ -44,22 +41,13 @@ export async function claimRound(
        ORDER BY p.lease_until, p.partition
        LIMIT $3
        FOR UPDATE OF p SKIP LOCKED
-     ), claimed AS (
-       UPDATE processor_partitions p SET lease_owner = $1, lease_until = $4
-       FROM ready WHERE p.partition = ready.partition
-       RETURNING p.partition
      )
-     SELECT (SELECT json_agg(partition) FROM claimed) AS partitions,
-            (SELECT json_agg(e ORDER BY e.seq) FROM (
-               SELECT workspace_id, seq, message_id, type, name, user_id, anonymous_id, partition, timestamp,
-                      received_at, payload, attempts, retry_at
-               FROM events
-               WHERE partition IN (SELECT partition FROM claimed) AND processed_at IS NULL
-               ORDER BY seq LIMIT $5
-             ) e) AS events`,
-    [workerId, iso(now), partitionLimit, iso(leaseUntil), limit],
+     UPDATE processor_partitions p SET lease_owner = $1, lease_until = $4
+     FROM ready WHERE p.partition = ready.partition
+     RETURNING p.partition`,
+    [workerId, iso(now), limit, iso(leaseUntil)],
   )
-  return { partitions: row?.partitions ?? [], events: (row?.events ?? []).map(toPending) }
+  return rows.map((r) => r.partition)
 }
 
 /** Releases leases; `lease_until` keeps the release time, which orders the next claims. */
@@ -97,6 +85,26 @@ type EventRow = {
   retry_at: Date | null
 }
 
+/**
+ * The oldest pending events of these partitions, in seq order (the order the log was
+ * written): wherever the limit cuts, each partition gets a prefix of its queue.
+ */
+export async function pendingEvents(
+  tx: Queryable,
+  partitions: readonly number[],
+  limit: number,
+): Promise<PendingEvent[]> {
+  const rows = await tx.query<EventRow>(
+    `SELECT workspace_id, seq, message_id, type, name, user_id, anonymous_id, partition, timestamp, received_at,
+            payload, attempts, retry_at
+     FROM events
+     WHERE partition IN (SELECT jsonb_array_elements_text($1::jsonb)::smallint) AND processed_at IS NULL
+     ORDER BY seq LIMIT $2`,
+    [JSON.stringify(partitions), limit],
+  )
+  return rows.map(toPending)
+}
+
 function toPending(r: EventRow): PendingEvent {
   return {
     workspaceId: r.workspace_id,
@@ -124,8 +132,19 @@ export interface ProcessedEvent {
 }
 
 /**
+ * What a round gathered to write at its end, written by finishRound in its statement:
+ * follow-up events (eventRows) and profile fields and counters (profileSaveRows).
+ */
+export interface RoundTail {
+  readonly events: string | null
+  readonly profiles: { readonly profiles: string; readonly counters: string } | null
+  /** Some follow-ups are appended pending: wake the processors. */
+  readonly notify: boolean
+}
+
+/**
  * Ends a round in one statement: marks the events processed, with the profile each
- * belongs to, and releases the round's leases.
+ * belongs to, writes what the round gathered (`tail`), and releases the round's leases.
  */
 export async function finishRound(
   tx: Queryable,
@@ -133,21 +152,35 @@ export async function finishRound(
   partitions: readonly number[],
   workerId: string,
   now: Date,
+  tail: RoundTail | null = null,
 ): Promise<void> {
   await tx.query(
+    // Each part touches rows no other part does: a data-modifying WITH runs whether or not
+    // the statement reads it.
     `WITH marked AS (
        UPDATE events e SET processed_at = $2, profile_id = x.p, process_error = NULL, retry_at = NULL
        FROM jsonb_to_recordset($1::jsonb) AS x(w text, s bigint, p uuid)
        WHERE e.workspace_id = x.w AND e.seq = x.s
        RETURNING 1
+     ),
+     appended AS (${EVENTS_INSERT('$5')} RETURNING 1),
+     saved AS (${PROFILES_UPDATE('$6', '$2')}),
+     counted AS (${COUNTERS_UPSERT('$7')} RETURNING 1),
+     released AS (
+       UPDATE processor_partitions SET lease_owner = NULL, lease_until = $2
+       WHERE lease_owner = $4 AND partition IN (SELECT jsonb_array_elements_text($3::jsonb)::smallint)
+       RETURNING 1
      )
-     UPDATE processor_partitions SET lease_owner = NULL, lease_until = $2
-     WHERE lease_owner = $4 AND partition IN (SELECT jsonb_array_elements_text($3::jsonb)::smallint)`,
+     SELECT CASE WHEN $8::boolean THEN pg_notify('${EVENTS_CHANNEL}', '') END`,
     [
       JSON.stringify(done.map((d) => ({ w: d.workspaceId, s: d.seq, p: d.profileId }))),
       iso(now),
       JSON.stringify(partitions),
       workerId,
+      tail?.events ?? '[]',
+      tail?.profiles?.profiles ?? '[]',
+      tail?.profiles?.counters ?? '[]',
+      tail?.notify === true,
     ],
   )
 }

@@ -243,6 +243,17 @@ export interface ProfileSave {
  */
 export async function saveProfiles(tx: Queryable, saves: readonly ProfileSave[], now: Date): Promise<void> {
   if (saves.length === 0) return
+  const { profiles, counters } = profileSaveRows(saves)
+  // A data-modifying WITH runs whether or not the statement reads it.
+  await tx.query(`WITH p AS (${PROFILES_UPDATE('$1', '$3')}) ${COUNTERS_UPSERT('$2')}`, [
+    profiles,
+    counters,
+    iso(now),
+  ])
+}
+
+/** The JSON parameters of PROFILES_UPDATE and COUNTERS_UPSERT, in a lock-safe order. */
+export function profileSaveRows(saves: readonly ProfileSave[]): { profiles: string; counters: string } {
   const ordered = [...saves].sort((a, b) =>
     a.workspaceId === b.workspaceId
       ? a.profileId.localeCompare(b.profileId)
@@ -268,24 +279,25 @@ export async function saveProfiles(tx: Queryable, saves: readonly ProfileSave[],
         l: iso(c.lastAt),
       })),
   )
-  // A data-modifying WITH runs whether or not the statement reads it.
-  await tx.query(
-    `WITH p AS (
-       UPDATE profiles p SET traits = x.t, timezone = x.z, first_seen_at = x.f, last_seen_at = x.l, updated_at = $3
-       FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, t jsonb, z text, f timestamptz, l timestamptz)
-       WHERE p.workspace_id = x.w AND p.profile_id = x.p
-       RETURNING 1
-     )
-     INSERT INTO profile_event_counters AS c (workspace_id, profile_id, event, count, first_at, last_at)
-     SELECT y.w, y.p, y.e, y.n, y.f, y.l
-     FROM jsonb_to_recordset($2::jsonb) AS y(w text, p uuid, e text, n int, f timestamptz, l timestamptz)
-     ON CONFLICT (workspace_id, profile_id, event) DO UPDATE SET
-       count = c.count + excluded.count,
-       first_at = least(c.first_at, excluded.first_at),
-       last_at = greatest(c.last_at, excluded.last_at)`,
-    [JSON.stringify(profiles), JSON.stringify(counters), iso(now)],
-  )
+  return { profiles: JSON.stringify(profiles), counters: JSON.stringify(counters) }
 }
+
+/** Writes the profiles' fields of `param` (profileSaveRows), updated at `now`; a WITH query. */
+export const PROFILES_UPDATE = (param: string, now: string) =>
+  `UPDATE profiles p SET traits = x.t, timezone = x.z, first_seen_at = x.f, last_seen_at = x.l, updated_at = ${now}
+   FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, p uuid, t jsonb, z text, f timestamptz, l timestamptz)
+   WHERE p.workspace_id = x.w AND p.profile_id = x.p
+   RETURNING 1`
+
+/** Adds the counts of `param` (profileSaveRows) to the profiles' event counters. */
+export const COUNTERS_UPSERT = (param: string) =>
+  `INSERT INTO profile_event_counters AS c (workspace_id, profile_id, event, count, first_at, last_at)
+   SELECT y.w, y.p, y.e, y.n, y.f, y.l
+   FROM jsonb_to_recordset(${param}::jsonb) AS y(w text, p uuid, e text, n int, f timestamptz, l timestamptz)
+   ON CONFLICT (workspace_id, profile_id, event) DO UPDATE SET
+     count = c.count + excluded.count,
+     first_at = least(c.first_at, excluded.first_at),
+     last_at = greatest(c.last_at, excluded.last_at)`
 
 /** Upserts the group with its traits (merged like profile traits) and the membership. */
 export async function joinGroup(
