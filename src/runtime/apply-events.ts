@@ -113,9 +113,11 @@ export async function applyEvents(
   const followUps: RoundFollowUp[] = []
   const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
-  await prefetchProfiles(tx, inputs, cache)
-  // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts).
+  const records = await prefetchProfiles(tx, inputs, cache)
+  // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts),
+  // starting with the records read with the profiles.
   const round = openRoundCache(tx, cache.profileIds())
+  for (const [ws, byProfile] of records) round.seedRecords(ws, byProfile)
   try {
     return await applyInRound(tx, events, now, deps, { inputs, cache, round, done, followUps, gather })
   } finally {

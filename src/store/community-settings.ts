@@ -1,6 +1,7 @@
 // SQL for a workspace's community configuration (funnel, score table, badge rules).
 // Values are stored as accepted by the admin API; null columns mean the defaults.
 import type { Queryable } from './db.ts'
+import { roundWorkspaceConfig } from './workspace-config.ts'
 
 export type CommunityPart = 'stages' | 'score' | 'badges'
 
@@ -11,6 +12,8 @@ export interface StoredCommunitySettings {
 }
 
 export async function loadCommunitySettings(q: Queryable, ws: string): Promise<StoredCommunitySettings> {
+  const inRound = roundWorkspaceConfig(q, ws)
+  if (inRound) return (await inRound).community
   const [r] = await q.query<{ stages: unknown; score: unknown; badges: unknown }>(
     'SELECT stages, score, badges FROM community_settings WHERE workspace_id = $1',
     [ws],

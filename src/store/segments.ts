@@ -7,6 +7,7 @@ import type { Queryable } from './db.ts'
 import { PROFILE_COLUMNS, type ProfileRow, type ProfileSummary, summary } from './profiles/read.ts'
 import { roundCacheOf } from './round-cache.ts'
 import { scheduleTimers } from './timers.ts'
+import { roundWorkspaceConfig } from './workspace-config.ts'
 
 /** Re-evaluates one segment for one profile when time alone may change the answer. */
 export const SEGMENT_RECHECK_TIMER = 'segment_recheck'
@@ -68,6 +69,8 @@ const stored = (r: SegmentRow): StoredSegment => ({ segment: r.definition, updat
 
 /** Every segment of a workspace, by id. */
 export async function listSegments(db: Queryable, workspaceId: string): Promise<StoredSegment[]> {
+  const inRound = roundWorkspaceConfig(db, workspaceId)
+  if (inRound) return [...(await inRound).segments]
   const rows = await db.query<SegmentRow>(
     'SELECT definition, updated_at FROM segments WHERE workspace_id = $1 ORDER BY segment_id',
     [workspaceId],
