@@ -113,11 +113,9 @@ export async function applyEvents(
   const followUps: RoundFollowUp[] = []
   const inputs = events.map((e) => ({ workspaceId: e.workspaceId, input: identityInput(e) }))
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
-  const records = await prefetchProfiles(tx, inputs, cache)
-  // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts),
-  // starting with the records read with the profiles.
+  await prefetchProfiles(tx, inputs, cache)
+  // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts).
   const round = openRoundCache(tx, cache.profileIds())
-  for (const [ws, byProfile] of records) round.seedRecords(ws, byProfile)
   try {
     return await applyInRound(tx, events, now, deps, { inputs, cache, round, done, followUps, gather })
   } finally {
@@ -292,6 +290,9 @@ async function applyInRound(
     try {
       const input = inputs[index]?.input ?? identityInput(event)
       const profileId = await applyOne(event, input, 0, failing)
+      // What follows is the event's own (its writes, in a round run event by event).
+      failing.depth = 0
+      failing.hook = null
       if (!gather) {
         await flush(tx, deps.hooks, followUps, (name) => (failing.hook = name))
         failing.hook = null

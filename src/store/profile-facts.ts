@@ -67,42 +67,6 @@ function factsOf(profileId: string, r: ProfileRecord, now: Date, halfLifeMs: num
 
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
 
-/** What a profile record adds to the profile row `p`: selected with RECORD_JOINS. */
-export const RECORD_COLUMNS = `s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at,
-       sc.value AS score_value, sc.at AS score_at,
-       (SELECT jsonb_agg(jsonb_build_object('b', b.badge, 'c', b.count, 'f', b.first_awarded_at,
-            'l', b.last_awarded_at, 'r', b.revoked_at))
-         FROM profile_badges b WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id) AS badges,
-       (SELECT array_agg(m.segment_id) FROM segment_members m
-         WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.profile_id) AS segments`
-
-/** One key lookup each (LATERAL ... LIMIT 1): a join may otherwise read the workspace's every row. */
-export const RECORD_JOINS = `LEFT JOIN LATERAL (
-       SELECT s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at FROM profile_stages s
-       WHERE s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id LIMIT 1
-     ) s ON true
-     LEFT JOIN LATERAL (
-       SELECT sc.value, sc.at FROM profile_scores sc
-       WHERE sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id LIMIT 1
-     ) sc ON true`
-
-export interface RecordRow {
-  profile_id: string
-  user_id: string | null
-  traits: Record<string, unknown>
-  timezone: string | null
-  first_seen_at: Date
-  last_seen_at: Date
-  stage: string | null
-  entered_at: Date | null
-  demotion_pending_since: Date | null
-  stuck_notified_at: Date | null
-  score_value: number | null
-  score_at: Date | null
-  badges: Array<{ b: string; c: number; f: string; l: string; r: string | null }> | null
-  segments: string[] | null
-}
-
 /**
  * Profiles with their community state (stage, score, badges held or revoked) and segment
  * memberships, in one statement; missing profiles are absent.
@@ -114,51 +78,78 @@ export async function loadProfileRecords(
 ): Promise<Map<string, ProfileRecord>> {
   const out = new Map<string, ProfileRecord>()
   if (profileIds.length === 0) return out
-  const rows = await db.query<RecordRow>(
-    `SELECT p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at, ${RECORD_COLUMNS}
+  const rows = await db.query<{
+    profile_id: string
+    user_id: string | null
+    traits: Record<string, unknown>
+    timezone: string | null
+    first_seen_at: Date
+    last_seen_at: Date
+    stage: string | null
+    entered_at: Date | null
+    demotion_pending_since: Date | null
+    stuck_notified_at: Date | null
+    score_value: number | null
+    score_at: Date | null
+    badges: Array<{ b: string; c: number; f: string; l: string; r: string | null }> | null
+    segments: string[] | null
+  }>(
+    `SELECT p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at,
+       s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at,
+       sc.value AS score_value, sc.at AS score_at,
+       (SELECT jsonb_agg(jsonb_build_object('b', b.badge, 'c', b.count, 'f', b.first_awarded_at,
+            'l', b.last_awarded_at, 'r', b.revoked_at))
+         FROM profile_badges b WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id) AS badges,
+       (SELECT array_agg(m.segment_id) FROM segment_members m
+         WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.profile_id) AS segments
      FROM profiles p
-     ${RECORD_JOINS}
+     -- One key lookup each (LATERAL ... LIMIT 1): a join may otherwise read the workspace's every row.
+     LEFT JOIN LATERAL (
+       SELECT s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at FROM profile_stages s
+       WHERE s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id LIMIT 1
+     ) s ON true
+     LEFT JOIN LATERAL (
+       SELECT sc.value, sc.at FROM profile_scores sc
+       WHERE sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id LIMIT 1
+     ) sc ON true
      WHERE p.workspace_id = $1 AND p.profile_id = ANY($2::uuid[])`,
     [workspaceId, profileIds],
   )
-  for (const r of rows) out.set(r.profile_id, recordOf(r))
+  for (const r of rows)
+    out.set(r.profile_id, {
+      userId: r.user_id,
+      traits: r.traits,
+      timezone: r.timezone,
+      firstSeenAt: new Date(r.first_seen_at),
+      lastSeenAt: new Date(r.last_seen_at),
+      stage:
+        r.stage !== null && r.entered_at !== null
+          ? {
+              stage: r.stage,
+              enteredAt: new Date(r.entered_at),
+              demotionPendingSince: date(r.demotion_pending_since),
+              stuckNotifiedAt: date(r.stuck_notified_at),
+            }
+          : null,
+      score:
+        r.score_value !== null && r.score_at !== null
+          ? { value: Number(r.score_value), at: new Date(r.score_at) }
+          : null,
+      badges: new Map(
+        (r.badges ?? []).map((b) => [
+          b.b,
+          {
+            badge: b.b,
+            count: Number(b.c),
+            firstAwardedAt: new Date(b.f),
+            lastAwardedAt: new Date(b.l),
+            revokedAt: date(b.r),
+          },
+        ]),
+      ),
+      segments: new Set(r.segments ?? []),
+    })
   return out
-}
-
-export function recordOf(r: RecordRow): ProfileRecord {
-  return {
-    userId: r.user_id,
-    traits: r.traits,
-    timezone: r.timezone,
-    firstSeenAt: new Date(r.first_seen_at),
-    lastSeenAt: new Date(r.last_seen_at),
-    stage:
-      r.stage !== null && r.entered_at !== null
-        ? {
-            stage: r.stage,
-            enteredAt: new Date(r.entered_at),
-            demotionPendingSince: date(r.demotion_pending_since),
-            stuckNotifiedAt: date(r.stuck_notified_at),
-          }
-        : null,
-    score:
-      r.score_value !== null && r.score_at !== null
-        ? { value: Number(r.score_value), at: new Date(r.score_at) }
-        : null,
-    badges: new Map(
-      (r.badges ?? []).map((b) => [
-        b.b,
-        {
-          badge: b.b,
-          count: Number(b.c),
-          firstAwardedAt: new Date(b.f),
-          lastAwardedAt: new Date(b.l),
-          revokedAt: date(b.r),
-        },
-      ]),
-    ),
-    segments: new Set(r.segments ?? []),
-  }
 }
 
 /** The condition view of a stored event's payload. */

@@ -120,14 +120,6 @@ export class RoundCache {
     else if (current === undefined && this.#fresh.has(`${ws}\u0000${profileId}`)) this.forget(ws, profileId)
   }
 
-  /** Records read with the round's profiles (prefetch): the first read of a record is answered. */
-  seedRecords(ws: string, records: ReadonlyMap<string, ProfileRecord>): void {
-    const key = `${RECORD}\u0000${ws}`
-    const values = this.#parts.get(key) ?? new Map<string, unknown>()
-    this.#parts.set(key, values)
-    for (const [id, record] of records) if (!values.has(id)) values.set(id, record)
-  }
-
   /** Sets the record of a profile the round created (the processor, after saving it). */
   setRecord(ws: string, profileId: string, record: ProfileRecord): void {
     const key = `${RECORD}\u0000${ws}`

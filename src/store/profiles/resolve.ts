@@ -13,12 +13,10 @@ import {
 } from '../../domain/profiles/identity.ts'
 import type { ProfileState } from '../../domain/profiles/state.ts'
 import type { Queryable } from '../db.ts'
-import type { ProfileRecord } from '../round-cache.ts'
 import {
   claimIdentities,
   createProfile,
   findProfiles,
-  findProfilesWithRecords,
   type LockedProfile,
   mergeProfiles,
   setUserId,
@@ -81,14 +79,12 @@ const MAX_ROUNDS = 6
 /**
  * Looks up (and locks, in one consistent order) the profiles of every identity a batch
  * mentions, in one query per workspace, so that most events then resolve from the cache.
- * Answers their records (stage, score, badges, segments) by workspace, read with them.
  */
 export async function prefetchProfiles(
   tx: Queryable,
   inputs: ReadonlyArray<{ readonly workspaceId: string; readonly input: IdentityInput }>,
   cache: ProfileCache,
-): Promise<Map<string, Map<string, ProfileRecord>>> {
-  const records = new Map<string, Map<string, ProfileRecord>>()
+): Promise<void> {
   const byWorkspace = new Map<string, Map<string, Identity>>()
   for (const { workspaceId, input } of inputs) {
     let ids = byWorkspace.get(workspaceId)
@@ -99,17 +95,12 @@ export async function prefetchProfiles(
     for (const i of identitiesOf(input)) ids.set(identityKey(i), i)
   }
   for (const [workspaceId, ids] of byWorkspace) {
-    const found = await findProfilesWithRecords(tx, workspaceId, [...ids.values()])
-    const byProfile = new Map<string, ProfileRecord>()
-    records.set(workspaceId, byProfile)
+    const found = await findProfiles(tx, workspaceId, [...ids.values()])
     for (const [key, profile] of found) {
       const identity = ids.get(key)
-      if (!identity || profile.mergedInto !== null) continue
-      cache.remember(workspaceId, [identity], profile)
-      byProfile.set(profile.profileId, profile.record)
+      if (identity && profile.mergedInto === null) cache.remember(workspaceId, [identity], profile)
     }
   }
-  return records
 }
 
 export async function resolveProfile(

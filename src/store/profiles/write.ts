@@ -6,8 +6,6 @@ import type { Identity } from '../../domain/profiles/identity.ts'
 import type { ProfileState } from '../../domain/profiles/state.ts'
 import { traitChanges } from '../../domain/profiles/traits.ts'
 import type { Queryable } from '../db.ts'
-import { RECORD_COLUMNS, RECORD_JOINS, type RecordRow, recordOf } from '../profile-facts.ts'
-import type { ProfileRecord } from '../round-cache.ts'
 
 export interface LockedProfile {
   readonly profileId: string
@@ -51,51 +49,19 @@ export async function findProfiles(
   workspaceId: string,
   identities: readonly Identity[],
 ): Promise<Map<string, LockedProfile>> {
-  return findProfilesAnd(tx, workspaceId, identities, false)
-}
-
-/**
- * findProfiles, each profile with its record (stage, score, badges, segments) read in the
- * same statement: a processing round's first lookup, whose hooks read the records next.
- */
-export async function findProfilesWithRecords(
-  tx: Queryable,
-  workspaceId: string,
-  identities: readonly Identity[],
-): Promise<Map<string, LockedProfile & { readonly record: ProfileRecord }>> {
-  return findProfilesAnd(tx, workspaceId, identities, true)
-}
-
-async function findProfilesAnd<R extends boolean>(
-  tx: Queryable,
-  workspaceId: string,
-  identities: readonly Identity[],
-  records: R,
-): Promise<Map<string, R extends true ? LockedProfile & { readonly record: ProfileRecord } : LockedProfile>> {
-  type Out = R extends true ? LockedProfile & { readonly record: ProfileRecord } : LockedProfile
-  const found = new Map<string, Out>()
+  const found = new Map<string, LockedProfile>()
   if (identities.length === 0) return found
-  const rows = await tx.query<ProfileRow & RecordRow & { kind: string; value: string }>(
-    // Each identity is one primary-key lookup (LATERAL ... LIMIT 1 keeps it so), whatever
-    // the statistics say: a join may otherwise scan every identity of the workspace.
-    `SELECT i.kind, i.value, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at,
-       p.merged_into${records ? `, ${RECORD_COLUMNS}` : ''}
-     FROM jsonb_to_recordset($2::jsonb) AS x(k text, v text)
-     CROSS JOIN LATERAL (
-       SELECT i.kind, i.value, i.profile_id FROM profile_identities i
-       WHERE i.workspace_id = $1 AND i.kind = x.k AND i.value = x.v LIMIT 1
-     ) i
-     JOIN profiles p ON p.workspace_id = $1 AND p.profile_id = i.profile_id
-     ${records ? RECORD_JOINS : ''}
+  const rows = await tx.query<ProfileRow & { kind: string; value: string }>(
+    `SELECT i.kind, i.value, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at, p.merged_into
+     FROM profile_identities i
+     JOIN profiles p ON p.workspace_id = i.workspace_id AND p.profile_id = i.profile_id
+     WHERE i.workspace_id = $1
+       AND (i.kind, i.value) IN (SELECT x.k, x.v FROM jsonb_to_recordset($2::jsonb) AS x(k text, v text))
      ORDER BY p.profile_id
      FOR UPDATE OF p`,
     [workspaceId, JSON.stringify(identities.map((i) => ({ k: i.kind, v: i.value })))],
   )
-  for (const r of rows)
-    found.set(
-      `${r.kind}:${r.value}`,
-      (records ? { ...toLocked(r), record: recordOf(r) } : toLocked(r)) as Out,
-    )
+  for (const r of rows) found.set(`${r.kind}:${r.value}`, toLocked(r))
   return found
 }
 
