@@ -183,8 +183,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
             `${err.message}; its follow-ups are left for a later round`,
           )
           // Past a few such events, the round leaves every follow-up pending.
-          if (keepFollowUpsPending.has(err.event.seq) || keepFollowUpsPending.size >= MAX_RERUNS)
-            allFollowUpsPending = true
+          if (keepFollowUpsPending.size >= MAX_RERUNS) allFollowUpsPending = true
           keepFollowUpsPending.add(err.event.seq)
           continue
         }

@@ -102,11 +102,7 @@ export async function pendingEvents(
      ORDER BY seq LIMIT $2`,
     [JSON.stringify(partitions), limit],
   )
-  return rows.map(toPending)
-}
-
-function toPending(r: EventRow): PendingEvent {
-  return {
+  return rows.map((r) => ({
     workspaceId: r.workspace_id,
     seq: Number(r.seq),
     messageId: r.message_id,
@@ -122,7 +118,7 @@ function toPending(r: EventRow): PendingEvent {
     processedAt: null,
     attempts: r.attempts,
     retryAt: r.retry_at ? new Date(r.retry_at) : null,
-  }
+  }))
 }
 
 export interface ProcessedEvent {

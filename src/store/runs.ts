@@ -110,19 +110,6 @@ export async function pastEntries(
   return (await load([profileId])).get(profileId) ?? []
 }
 
-export async function saveRun(db: Queryable, workspaceId: string, run: Run): Promise<void> {
-  await saveRuns(db, [{ workspaceId, run }])
-}
-
-/** Upserts many runs in one statement; a run given twice is saved as its last state. */
-export async function saveRuns(
-  db: Queryable,
-  runs: ReadonlyArray<{ readonly workspaceId: string; readonly run: Run }>,
-): Promise<void> {
-  if (runs.length === 0) return
-  await db.query(RUNS_UPSERT('$1'), [runRows(db, runs)])
-}
-
 /**
  * The JSON parameter of RUNS_UPSERT: each run's last state (one statement may not update a
  * row twice). Runs are read through the round cache: the next read of these profiles takes
@@ -163,16 +150,7 @@ export const RUNS_UPSERT = (param: string) =>
    ON CONFLICT (workspace_id, profile_id, run_id) DO UPDATE
      SET status = EXCLUDED.status, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at`
 
-export async function insertTrace(
-  db: Queryable,
-  workspaceId: string,
-  profileId: string,
-  entries: readonly TraceEntry[],
-): Promise<void> {
-  await insertTraces(db, [{ workspaceId, profileId, entries }])
-}
-
-/** insertTrace for many profiles in one statement. */
+/** Appends trace entries of many profiles in one statement. */
 export async function insertTraces(db: Queryable, traces: readonly TraceRows[]): Promise<void> {
   const rows = traceRows(traces)
   if (rows === null) return
