@@ -8,7 +8,9 @@
 //   BENCH_PENDING, BENCH_DUE, BENCH_RATE events/s, BENCH_SECONDS measured after BENCH_WARMUP
 //   seconds (default 2) of the same load, BENCH_PART=timers|latency,
 //   BENCH_SPLIT=1 for an API process and a worker process instead of one with both roles,
-//   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof")
+//   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof",
+//   BENCH_VERBOSE=1 for the latency of each second and where the slowest pings spent it,
+//   BENCH_KEEP=1 to keep the database for a look afterwards)
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
@@ -268,6 +270,9 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   }
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
+  /** Per measured ping: when it was sent (ms since the start), beside its latency, for BENCH_VERBOSE. */
+  const sentAtOf: number[] = []
+  const idOf: string[] = []
   // On each outbox NOTIFY, read the new messages; a message counts from the moment the
   // read returns (slightly late, never early). A message is created after its ping was
   // sent, so the read starts at the oldest ping still waiting (less a margin for clocks).
@@ -290,6 +295,8 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
         if (t0 === undefined) continue
         sentAt.delete(r.id)
         latencies.push(at - t0)
+        sentAtOf.push(t0)
+        idOf.push(r.id)
       }
     }
     // No await between the last check of `dirty` and this: no notification is missed.
@@ -362,6 +369,42 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   await node.stop()
   await worker?.stop()
   rmSync(dataDir, { recursive: true, force: true })
+  if (process.env.BENCH_VERBOSE) {
+    // p50 and p99 of the pings sent in each second, to see whether the tail is spread or bunched.
+    const bySecond = new Map<number, number[]>()
+    latencies.forEach((l, k) => {
+      const s = Math.floor(((sentAtOf[k] ?? 0) - start) / 1000)
+      bySecond.set(s, [...(bySecond.get(s) ?? []), l])
+    })
+    for (const [s, ls] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+      ls.sort((a, b) => a - b)
+      console.log(
+        `  second ${s}: ${ls.length} pings, p50 ${percentile(ls, 0.5).toFixed(0)} ms, p99 ${percentile(ls, 0.99).toFixed(0)} ms, max ${ls.at(-1)?.toFixed(0)} ms`,
+      )
+    }
+  }
+  if (process.env.BENCH_VERBOSE) {
+    // Where the slowest pings spent their time: request → received (HTTP), received →
+    // round started (ingest commit and the wait for a round), round started → seen.
+    const rows = await db.query<{ id: string; r: Date; p: Date }>(
+      `SELECT message_id AS id, received_at AS r, processed_at AS p FROM events WHERE message_id = ANY($1)`,
+      [idOf],
+    )
+    const ev = new Map(rows.map((r) => [r.id, r]))
+    const order = latencies.map((_l, k) => k).sort((a, b) => (latencies[b] ?? 0) - (latencies[a] ?? 0))
+    const origin = performance.timeOrigin
+    const parts = order.slice(0, Math.ceil(order.length / 50)).map((k) => {
+      const e = ev.get(idOf[k] ?? '')
+      const t0 = origin + (sentAtOf[k] ?? 0)
+      const seen = t0 + (latencies[k] ?? 0)
+      return e ? [e.r.getTime() - t0, e.p.getTime() - e.r.getTime(), seen - e.p.getTime()] : [0, 0, 0]
+    })
+    const med = (i: number) => {
+      const v = parts.map((x) => x[i] ?? 0).sort((a, b) => a - b)
+      return `${percentile(v, 0.5).toFixed(0)}/${percentile(v, 0.9).toFixed(0)}`
+    }
+    console.log(`  slowest 2%: http ${med(0)}, to round ${med(1)}, round to seen ${med(2)} ms (p50/p90)`)
+  }
   const sorted = latencies.sort((a, b) => a - b)
   const p50 = percentile(sorted, 0.5)
   const p99 = percentile(sorted, 0.99)
@@ -388,7 +431,8 @@ async function inFreshDatabase(
       await db.close()
     }
   } finally {
-    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    if (process.env.BENCH_KEEP) console.log(`  database kept: ${name}`)
+    else await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     await admin.close()
   }
 }
