@@ -52,11 +52,18 @@ export async function findProfiles(
   const found = new Map<string, LockedProfile>()
   if (identities.length === 0) return found
   const rows = await tx.query<ProfileRow & { kind: string; value: string }>(
-    `SELECT i.kind, i.value, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at, p.merged_into
-     FROM profile_identities i
-     JOIN profiles p ON p.workspace_id = i.workspace_id AND p.profile_id = i.profile_id
-     WHERE i.workspace_id = $1
-       AND (i.kind, i.value) IN (SELECT x.k, x.v FROM jsonb_to_recordset($2::jsonb) AS x(k text, v text))
+    // Each identity through the identities' primary key (LATERAL ... OFFSET 0 keeps it so
+    // whatever the statistics say, and a prepared plan made when the table was small keeps
+    // it too): a join here once read every identity of the workspace for each round.
+    `WITH ids AS (
+       SELECT x.k, x.v, i.profile_id FROM jsonb_to_recordset($2::jsonb) AS x(k text, v text)
+       CROSS JOIN LATERAL (
+         SELECT i.profile_id FROM profile_identities i
+         WHERE i.workspace_id = $1 AND i.kind = x.k AND i.value = x.v OFFSET 0
+       ) i
+     )
+     SELECT ids.k AS kind, ids.v AS value, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at, p.merged_into
+     FROM ids JOIN profiles p ON p.workspace_id = $1 AND p.profile_id = ids.profile_id
      ORDER BY p.profile_id
      FOR UPDATE OF p`,
     [workspaceId, JSON.stringify(identities.map((i) => ({ k: i.kind, v: i.value })))],
