@@ -60,6 +60,14 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
   const pool = new pg.Pool(config)
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {})
+  // Every execution of a prepared statement is planned for the tables as they are then
+  // (the parse stays cached). A generic plan is kept until the next ANALYZE of its tables:
+  // one made when the events table was small went on reading the whole table for every
+  // round once it had grown, and the batch statements' key lists (jsonb_to_recordset) look
+  // the same to the planner whatever their length, so the server never chose otherwise.
+  pool.on('connect', (client) => {
+    client.query('SET plan_cache_mode = force_custom_plan').catch(() => {})
+  })
   const base = wrap(pool)
   let listener: pg.Client | undefined
   const handlers = new Map<string, Set<(payload: string) => void>>()
