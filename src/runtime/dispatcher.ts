@@ -73,6 +73,8 @@ export interface DispatcherOptions {
   readonly leaseMs?: number
   /** Messages of different profiles handled at once. */
   readonly concurrency?: number
+  /** First messages of profiles decided (guards, rendering) together; default `concurrency`. */
+  readonly decideChunk?: number
   readonly maxSleepMs?: number
   /** A rate-limit slot further away than this is waited for in the queue, not in memory. */
   readonly maxRateWaitMs?: number
@@ -103,6 +105,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const batchSize = opts.batchSize ?? 200
   const leaseMs = opts.leaseMs ?? 60_000
   const concurrency = opts.concurrency ?? (db.isShared ? 16 : 8)
+  const decideChunk = opts.decideChunk ?? concurrency
   const maxRateWaitMs = opts.maxRateWaitMs ?? 2_000
   // How long a decision made with the batch stays good enough to send on.
   const freshMs = Math.min(5_000, leaseMs / 4)
@@ -457,28 +460,39 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       if (lane) lane.push(m)
       else lanes.set(k, [m])
     }
-    // The first message of every profile is decided in one transaction; a profile's next
-    // ones each after the one before it was sent (their guards must count it).
-    const heads = [...lanes.values()].map((lane) => lane[0] as QueuedMessage)
-    const at = clock.now()
-    const decided = await db
-      .transaction((tx) =>
-        decideMany(
-          tx,
-          heads.filter((m) => workspaces.has(m.workspaceId)),
-          workspaces,
-          at,
-        ),
-      )
-      .then((plans) => ({ plans, at: at.getTime() }))
-      .catch((err: unknown) => {
-        // One message must not hold the others back: decide each alone instead.
-        log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')
-        return undefined
-      })
+    // The first messages of the profiles are decided a chunk at a time, in one transaction
+    // per chunk, when a lane first reaches the chunk: a batch paced by a rate limit is
+    // rendered as it is sent, not all at its start (rendering is CPU work on the event loop
+    // that ingest and the processor share), and a plan is fresh when it is used. A profile's next messages are each decided after the one
+    // before it was sent (their guards must count it).
     const queue = [...lanes.values()]
+    const chunks = new Map<number, Promise<{ plans: Map<string, Plan>; at: number } | undefined>>()
+    const decidedFor = (index: number) => {
+      const c = Math.floor(index / decideChunk)
+      let chunk = chunks.get(c)
+      if (!chunk) {
+        const at = clock.now()
+        const heads = queue
+          .slice(c * decideChunk, (c + 1) * decideChunk)
+          .map((lane) => lane[0] as QueuedMessage)
+          .filter((m) => workspaces.has(m.workspaceId))
+        chunk = db
+          .transaction((tx) => decideMany(tx, heads, workspaces, at))
+          .then((plans) => ({ plans, at: at.getTime() }))
+          .catch((err: unknown) => {
+            // One message must not hold the others back: decide each alone instead.
+            log.warn({ err }, 'deciding a batch of messages failed; deciding them one by one')
+            return undefined
+          })
+        chunks.set(c, chunk)
+      }
+      return chunk
+    }
+    let next = 0
     const worker = async () => {
-      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+      for (let k = next++; k < queue.length; k = next++) {
+        const lane = queue[k] as QueuedMessage[]
+        const decided = await decidedFor(k)
         for (const [i, m] of lane.entries()) await safely(m, workspaces, i === 0 ? decided : undefined)
       }
     }
