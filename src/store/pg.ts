@@ -60,13 +60,18 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
   const pool = new pg.Pool(config)
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {})
-  // Every execution of a prepared statement is planned for the tables as they are then
-  // (the parse stays cached). A generic plan is kept until the next ANALYZE of its tables:
-  // one made when the events table was small went on reading the whole table for every
-  // round once it had grown, and the batch statements' key lists (jsonb_to_recordset) look
-  // the same to the planner whatever their length, so the server never chose otherwise.
+  // A prepared statement's generic plan is made for the tables as they were and kept until
+  // an ANALYZE of them. Autovacuum analyzes tables as they grow; on a server where it is off,
+  // nothing would, and a plan made while the events table was small went on reading all of
+  // it for every round once it had grown. There, every execution is planned for the tables as
+  // they are (the parse stays cached), which costs planning time at each call.
   pool.on('connect', (client) => {
-    client.query('SET plan_cache_mode = force_custom_plan').catch(() => {})
+    client
+      .query(
+        `SELECT set_config('plan_cache_mode', CASE WHEN current_setting('autovacuum') = 'off'
+           THEN 'force_custom_plan' ELSE current_setting('plan_cache_mode') END, false)`,
+      )
+      .catch(() => {})
   })
   const base = wrap(pool)
   let listener: pg.Client | undefined
