@@ -57,22 +57,23 @@ export interface PgOptions {
 export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
   const config: pg.PoolConfig = { connectionString: url, max: opts.max ?? 10 }
   if (opts.schema) config.options = `-c search_path=${opts.schema}`
-  const pool = new pg.Pool(config)
-  // An idle client that errors (server restart) must not crash the process.
-  pool.on('error', () => {})
   // A prepared statement's generic plan is made for the tables as they were and kept until
   // an ANALYZE of them. Autovacuum analyzes tables as they grow; on a server where it is off,
   // nothing would, and a plan made while the events table was small went on reading all of
   // it for every round once it had grown. There, every execution is planned for the tables as
-  // they are (the parse stays cached), which costs planning time at each call.
-  pool.on('connect', (client) => {
-    client
+  // they are (the parse stays cached), which costs planning time at each call. The pool
+  // hands a new connection out once this has run.
+  const onConnect = async (client: pg.ClientBase) => {
+    await client
       .query(
         `SELECT set_config('plan_cache_mode', CASE WHEN current_setting('autovacuum') = 'off'
            THEN 'force_custom_plan' ELSE current_setting('plan_cache_mode') END, false)`,
       )
       .catch(() => {})
-  })
+  }
+  const pool = new pg.Pool({ ...config, onConnect })
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {})
   const base = wrap(pool)
   let listener: pg.Client | undefined
   const handlers = new Map<string, Set<(payload: string) => void>>()
