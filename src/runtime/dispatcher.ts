@@ -16,7 +16,7 @@ import type { CompiledTemplate } from '../domain/templates/render.ts'
 import type { Logger } from '../log.ts'
 import { bounceAddressFor } from '../store/bounce-handles.ts'
 import type { Db, Tx } from '../store/db.ts'
-import { notifyEvents } from '../store/events.ts'
+import { type EventIdentity, notifyEvents } from '../store/events.ts'
 import { type GuardStateQuery, loadGuardStates } from '../store/guard-state.ts'
 import {
   claimDueMessages,
@@ -95,9 +95,18 @@ type Plan =
       readonly message: OutgoingMessage
       readonly rate: ChannelRate | null
       readonly email: string | undefined
+      /** The identity the message's delivery event carries. */
+      readonly identity: EventIdentity | undefined
     }
 
 const NOTHING: Plan = { deliver: false }
+
+/** The identity a recipient's events carry: its userId, else its first anonymousId. */
+function identityOf(profile: RecipientProfile): EventIdentity | undefined {
+  if (profile.userId) return { userId: profile.userId, anonymousId: null }
+  const anonymousId = profile.anonymousIds[0]
+  return anonymousId ? { userId: null, anonymousId } : undefined
+}
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined)
 
 export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
@@ -113,8 +122,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const random = opts.random ?? Math.random
   const templates = makeTemplateCache()
   const abort = new AbortController()
-  // Delivery events are written without NOTIFY: wake the processors once per commit.
-  const settler = makeSettler(db, () => wakeProcessors())
+  const settler = makeSettler(db)
 
   // One NOTIFY in flight at a time: callers arriving meanwhile share one more, sent after
   // the one in flight (so after their commits).
@@ -284,6 +292,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
           message: composed.message,
           rate: action.rateLimit,
           email,
+          identity: identityOf(profile),
         },
       })
     }
@@ -372,10 +381,10 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     const now = clock.now()
     const outcome = outcomeOf(m, result, now)
     if (result.ok) {
-      await settler.settle({ message: m, outcome, now })
+      await settler.settle({ message: m, outcome, now, identity: plan.identity })
       return
     }
-    await settler.settle({ message: m, outcome, now }, async (tx, settled) => {
+    await settler.settle({ message: m, outcome, now, identity: plan.identity }, async (tx, settled) => {
       if (!settled) return
       if (result.bounce === 'hard' && plan.email && m.channel === 'email') {
         await recordChannelSuppression(
@@ -422,9 +431,10 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
       }
       // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
-      if (plan) await deliver(m, plan, clock.now())
-      // Delivery events were written without NOTIFY (see recordOutcome): wake the processors.
-      await wakeProcessors()
+      if (plan?.deliver) await deliver(m, plan, clock.now())
+      // An outcome decided without a send was written with its event but without NOTIFY (see
+      // recordOutcome): wake the processors. A delivery's settle wakes them itself.
+      else await wakeProcessors()
     } catch (err) {
       // A bug or a database hiccup: keep the message, look again in a while.
       log.error({ err, messageId: m.messageId }, 'dispatching a message failed')

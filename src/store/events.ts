@@ -52,13 +52,19 @@ export async function insertEvents(
   return { inserted: new Set(inserted.map((r) => r.message_id)) }
 }
 
-/** The JSON parameter of EVENTS_INSERT. */
-export function eventRows(events: ReadonlyArray<NewEvent | AppliedEvent>): string {
+/**
+ * The JSON parameter of EVENTS_INSERT. `tags` adds keys of the caller's to each row (the
+ * insert ignores them; a statement may filter the rows on them first).
+ */
+export function eventRows(
+  events: ReadonlyArray<NewEvent | AppliedEvent>,
+  tags?: ReadonlyArray<Readonly<Record<string, unknown>>>,
+): string {
   // Events of one request share their receivedAt: format it once per run of them.
   let receivedAt: Date | undefined
   let receivedAtIso = ''
   return JSON.stringify(
-    events.map((e) => {
+    events.map((e, i) => {
       if (e.receivedAt !== receivedAt) {
         receivedAt = e.receivedAt
         receivedAtIso = receivedAt.toISOString()
@@ -75,7 +81,8 @@ export function eventRows(events: ReadonlyArray<NewEvent | AppliedEvent>): strin
         r: receivedAtIso,
         d: e.payload,
       }
-      return 'applied' in e ? { ...row, pr: e.applied.profileId, pa: e.applied.at.toISOString() } : row
+      const full = 'applied' in e ? { ...row, pr: e.applied.profileId, pa: e.applied.at.toISOString() } : row
+      return tags?.[i] ? { ...full, ...tags[i] } : full
     }),
   )
 }
@@ -125,7 +132,24 @@ export async function emitProfileEvents(
   opts: InsertOptions = {},
 ): Promise<InsertResult> {
   if (events.length === 0) return { inserted: new Set() }
-  const keys = [...new Set(events.map((e) => `${e.workspaceId}\u0000${e.profileId}`))].map((k) => {
+  const identity = await eventIdentities(db, events)
+  const rows: NewEvent[] = []
+  for (const e of events) {
+    const id = identity.get(`${e.workspaceId}\u0000${e.profileId}`)
+    if (id) rows.push(profileEventRow(e, id))
+  }
+  return insertEvents(db, rows, opts)
+}
+
+/**
+ * The identity each profile's internal events carry, keyed `workspace\0profile`: its first
+ * userId, else its first anonymousId. A profile without identities is not in the map.
+ */
+export async function eventIdentities(
+  db: Queryable,
+  profiles: ReadonlyArray<{ readonly workspaceId: string; readonly profileId: string }>,
+): Promise<Map<string, EventIdentity>> {
+  const keys = [...new Set(profiles.map((e) => `${e.workspaceId}\u0000${e.profileId}`))].map((k) => {
     const [w, p] = k.split('\u0000')
     return { w, p }
   })
@@ -141,34 +165,44 @@ export async function emitProfileEvents(
      ORDER BY i.workspace_id, i.profile_id, i.kind = 'user_id' DESC, i.first_seen_at`,
     [JSON.stringify(keys)],
   )
-  const identity = new Map(ids.map((r) => [`${r.workspace_id}\u0000${r.profile_id}`, r]))
-  const rows: NewEvent[] = []
-  for (const e of events) {
-    const id = identity.get(`${e.workspaceId}\u0000${e.profileId}`)
-    if (!id) continue
-    const userId = id.kind === 'user_id' ? id.value : null
-    const anonymousId = id.kind === 'anonymous_id' ? id.value : null
-    rows.push({
-      workspaceId: e.workspaceId,
-      messageId: e.messageId,
+  return new Map(
+    ids.map((r) => [
+      `${r.workspace_id}\u0000${r.profile_id}`,
+      {
+        userId: r.kind === 'user_id' ? r.value : null,
+        anonymousId: r.kind === 'anonymous_id' ? r.value : null,
+      },
+    ]),
+  )
+}
+
+/** The identity an internal event carries, so the processor routes it to its profile. */
+export interface EventIdentity {
+  readonly userId: string | null
+  readonly anonymousId: string | null
+}
+
+/** The log row of an internal event of a profile, carrying `identity`. */
+export function profileEventRow(e: ProfileEvent, { userId, anonymousId }: EventIdentity): NewEvent {
+  return {
+    workspaceId: e.workspaceId,
+    messageId: e.messageId,
+    type: 'track',
+    name: e.event,
+    userId,
+    anonymousId,
+    timestamp: e.at,
+    receivedAt: e.at,
+    partition: partitionOf(e.workspaceId, userId, anonymousId),
+    payload: {
       type: 'track',
-      name: e.event,
+      event: e.event,
+      properties: e.properties,
       userId,
       anonymousId,
-      timestamp: e.at,
-      receivedAt: e.at,
-      partition: partitionOf(e.workspaceId, userId, anonymousId),
-      payload: {
-        type: 'track',
-        event: e.event,
-        properties: e.properties,
-        userId,
-        anonymousId,
-        context: { nudge: { internal: true } },
-      },
-    })
+      context: { nudge: { internal: true } },
+    },
   }
-  return insertEvents(db, rows, opts)
 }
 
 /** Wakes the processors: for writers that passed `notify: false`, after their commit. */

@@ -172,39 +172,9 @@ export async function settleMessages(
   items: ReadonlyArray<{ readonly message: QueuedMessage; readonly update: MessageUpdate }>,
 ): Promise<Set<string>> {
   if (items.length === 0) return new Set()
-  const rows = items.map(({ message: m, update: u }) => ({
-    w: m.workspaceId,
-    p: m.profileId,
-    id: m.messageId,
-    lo: m.leaseOwner,
-    st: u.status,
-    at: u.at.toISOString(),
-    er: u.error ?? null,
-    nb: u.notBefore?.toISOString() ?? null,
-    ca: u.countAttempt ? 1 : 0,
-    pp: u.payloadPatch ?? {},
-    re: u.reason ?? null,
-    v: u.verdicts ?? null,
-    pi: u.providerId ?? null,
-  }))
   const settled = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
-    // A delivery report may have moved the message on while it was being sent: 'sent' never
-    // takes it back.
-    `UPDATE messages m SET
-       status = CASE WHEN x.st = 'sent' AND m.status IN ('delivered', 'opened', 'clicked', 'bounced')
-         THEN m.status ELSE x.st END,
-       updated_at = x.at, last_error = x.er,
-       not_before = coalesce(x.nb, m.not_before), attempts = m.attempts + x.ca,
-       payload = m.payload || x.pp,
-       sent_at = CASE WHEN x.st = 'sent' THEN x.at ELSE m.sent_at END,
-       reason = coalesce(x.re, m.reason), verdicts = coalesce(x.v, m.verdicts),
-       provider_id = coalesce(x.pi, m.provider_id),
-       lease_owner = NULL, lease_until = NULL
-     FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text, lo text, st text, at timestamptz,
-       er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text)
-     WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
-     RETURNING m.workspace_id, m.profile_id, m.message_id`,
-    [JSON.stringify(rows)],
+    SETTLE_UPDATE('$1'),
+    [settleRows(items)],
   )
   return new Set(
     settled.map((r) =>
@@ -212,6 +182,50 @@ export async function settleMessages(
     ),
   )
 }
+
+/** The JSON parameter of SETTLE_UPDATE. */
+export function settleRows(
+  items: ReadonlyArray<{ readonly message: QueuedMessage; readonly update: MessageUpdate }>,
+): string {
+  return JSON.stringify(
+    items.map(({ message: m, update: u }) => ({
+      w: m.workspaceId,
+      p: m.profileId,
+      id: m.messageId,
+      lo: m.leaseOwner,
+      st: u.status,
+      at: u.at.toISOString(),
+      er: u.error ?? null,
+      nb: u.notBefore?.toISOString() ?? null,
+      ca: u.countAttempt ? 1 : 0,
+      pp: u.payloadPatch ?? {},
+      re: u.reason ?? null,
+      v: u.verdicts ?? null,
+      pi: u.providerId ?? null,
+    })),
+  )
+}
+
+/**
+ * Settles the messages of `param` (settleRows) whose lease is still the caller's, answering
+ * the key of each one settled; usable as a WITH query. A delivery report may have moved the
+ * message on while it was being sent: 'sent' never takes it back.
+ */
+export const SETTLE_UPDATE = (param: string) =>
+  `UPDATE messages m SET
+     status = CASE WHEN x.st = 'sent' AND m.status IN ('delivered', 'opened', 'clicked', 'bounced')
+       THEN m.status ELSE x.st END,
+     updated_at = x.at, last_error = x.er,
+     not_before = coalesce(x.nb, m.not_before), attempts = m.attempts + x.ca,
+     payload = m.payload || x.pp,
+     sent_at = CASE WHEN x.st = 'sent' THEN x.at ELSE m.sent_at END,
+     reason = coalesce(x.re, m.reason), verdicts = coalesce(x.v, m.verdicts),
+     provider_id = coalesce(x.pi, m.provider_id),
+     lease_owner = NULL, lease_until = NULL
+   FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, p uuid, id text, lo text, st text, at timestamptz,
+     er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text)
+   WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
+   RETURNING m.workspace_id, m.profile_id, m.message_id`
 
 /** What the guards decided a message is, kept on it so later decisions count it. */
 export interface MessageDecision {

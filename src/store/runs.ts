@@ -161,12 +161,15 @@ type TraceRows = {
   readonly workspaceId: string
   readonly profileId: string
   readonly entries: readonly TraceEntry[]
+  /** Keys of the caller's added to each row (the insert ignores them). */
+  readonly tag?: Readonly<Record<string, unknown>>
 }
 
 /** The JSON parameter of TRACE_INSERT, or null when there is no entry. */
 export function traceRows(traces: readonly TraceRows[]): string | null {
-  const rows = traces.flatMap(({ workspaceId, profileId, entries }) =>
+  const rows = traces.flatMap(({ workspaceId, profileId, entries, tag }) =>
     entries.map((e) => ({
+      ...tag,
       w: workspaceId,
       p: profileId,
       r: e.runId ?? `skipped:${e.journeyId}`,

@@ -2,12 +2,26 @@
 // message log, the event journeys react to (Message Sent / Failed / Bounced), and a line
 // in the run's trace. The event's messageId is derived from the message, so a retried
 // transaction emits nothing twice.
+import type { NewEvent } from '../../domain/events/types.ts'
 import type { Verdict } from '../../domain/guards/types.ts'
 import type { TraceEntry } from '../../domain/journeys/trace.ts'
-import type { Tx } from '../../store/db.ts'
-import { emitProfileEvents, type ProfileEvent } from '../../store/events.ts'
-import { type MessageStatus, messageKey, type QueuedMessage, settleMessages } from '../../store/messages.ts'
-import { insertTraces } from '../../store/runs.ts'
+import type { Queryable } from '../../store/db.ts'
+import {
+  EVENTS_CHANNEL,
+  EVENTS_INSERT,
+  type EventIdentity,
+  eventIdentities,
+  eventRows,
+  profileEventRow,
+} from '../../store/events.ts'
+import {
+  type MessageStatus,
+  messageKey,
+  type QueuedMessage,
+  SETTLE_UPDATE,
+  settleRows,
+} from '../../store/messages.ts'
+import { TRACE_INSERT, traceRows } from '../../store/runs.ts'
 import { messageProperties } from '../../store/tracking.ts'
 
 export const MESSAGE_EVENTS = {
@@ -36,27 +50,37 @@ export interface MessageOutcome {
  * after the commit.
  */
 export async function recordOutcome(
-  tx: Tx,
+  db: Queryable,
   m: QueuedMessage,
   o: MessageOutcome,
   now: Date,
 ): Promise<boolean> {
-  return (await recordOutcomes(tx, [{ message: m, outcome: o, now }])).size > 0
+  return (await recordOutcomes(db, [{ message: m, outcome: o, now }])).size > 0
 }
 
 export interface OutcomeToRecord {
   readonly message: QueuedMessage
   readonly outcome: MessageOutcome
   readonly now: Date
+  /** The identity the outcome's event carries, when the caller knows it (else it is looked up). */
+  readonly identity?: EventIdentity | undefined
 }
 
 /**
- * recordOutcome for many messages, with one statement per table; answers the messageKey
- * of each message recorded (not those whose lease was lost).
+ * recordOutcome for many messages, in one statement: the messages settled, and for those
+ * whose lease held, their events and trace entries; answers the messageKey of each message
+ * recorded (not those whose lease was lost). With `notify`, the statement wakes the
+ * processors when it appended an event (at its commit, so alone it needs no transaction).
  */
-export async function recordOutcomes(tx: Tx, items: readonly OutcomeToRecord[]): Promise<Set<string>> {
-  const settled = await settleMessages(
-    tx,
+export async function recordOutcomes(
+  db: Queryable,
+  items: readonly OutcomeToRecord[],
+  opts: { readonly notify?: boolean } = {},
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const unknown = items.filter((i) => i.outcome.event && !i.identity).map((i) => i.message)
+  const looked = unknown.length > 0 ? await eventIdentities(db, unknown) : undefined
+  const settle = settleRows(
     items.map(({ message, outcome: o, now }) => ({
       message,
       update: {
@@ -71,27 +95,37 @@ export async function recordOutcomes(tx: Tx, items: readonly OutcomeToRecord[]):
       },
     })),
   )
-  const recorded = items.filter((i) => settled.has(messageKey(i.message)))
-  const events: ProfileEvent[] = []
-  const traces: Array<{ workspaceId: string; profileId: string; entries: TraceEntry[] }> = []
-  for (const { message: m, outcome: o, now } of recorded) {
-    if (o.event) {
-      events.push({
-        workspaceId: m.workspaceId,
-        profileId: m.profileId,
-        messageId: `nudge:message:${m.messageId}:${o.event}`,
-        event: MESSAGE_EVENTS[o.event],
-        properties: {
-          ...messageProperties(m),
-          ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
-        },
-        at: now,
-      })
+  const events: NewEvent[] = []
+  const tags: Array<Record<string, string>> = []
+  const traces: Parameters<typeof traceRows>[0][number][] = []
+  for (const { message: m, outcome: o, now, identity } of items) {
+    // Each row names its message: only those of messages settled are written.
+    const tag = { sw: m.workspaceId, sp: m.profileId, sm: m.messageId }
+    const id = identity ?? looked?.get(`${m.workspaceId}\u0000${m.profileId}`)
+    if (o.event && id) {
+      events.push(
+        profileEventRow(
+          {
+            workspaceId: m.workspaceId,
+            profileId: m.profileId,
+            messageId: `nudge:message:${m.messageId}:${o.event}`,
+            event: MESSAGE_EVENTS[o.event],
+            properties: {
+              ...messageProperties(m),
+              ...(o.event === 'sent' ? { provider_id: o.providerId ?? null } : { reason: o.reason }),
+            },
+            at: now,
+          },
+          id,
+        ),
+      )
+      tags.push(tag)
     }
     if (m.runId && m.journeyId) {
       traces.push({
         workspaceId: m.workspaceId,
         profileId: m.profileId,
+        tag,
         entries: [
           {
             at: now,
@@ -113,7 +147,21 @@ export async function recordOutcomes(tx: Tx, items: readonly OutcomeToRecord[]):
       })
     }
   }
-  await emitProfileEvents(tx, events, { notify: false })
-  await insertTraces(tx, traces)
-  return settled
+  const ofSettled = (param: string) =>
+    `(SELECT coalesce(jsonb_agg(x.r), '[]'::jsonb) FROM jsonb_array_elements(${param}::jsonb) AS x(r)
+      WHERE EXISTS (SELECT 1 FROM settled s WHERE s.workspace_id = x.r ->> 'sw'
+        AND s.profile_id = (x.r ->> 'sp')::uuid AND s.message_id = x.r ->> 'sm'))`
+  const rows = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
+    `WITH settled AS (${SETTLE_UPDATE('$1')}),
+     appended AS (${EVENTS_INSERT(ofSettled('$2'))} RETURNING 1),
+     traced AS (${TRACE_INSERT(ofSettled('$3'))} RETURNING 1),
+     woken AS (
+       SELECT pg_notify('${EVENTS_CHANNEL}', '') WHERE $4::boolean AND EXISTS (SELECT 1 FROM appended)
+     )
+     SELECT s.workspace_id, s.profile_id, s.message_id FROM settled s, (SELECT count(*) FROM woken) w`,
+    [settle, eventRows(events, tags), traceRows(traces) ?? '[]', opts.notify === true],
+  )
+  return new Set(
+    rows.map((r) => messageKey({ workspaceId: r.workspace_id, profileId: r.profile_id, messageId: r.message_id })),
+  )
 }

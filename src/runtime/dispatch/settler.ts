@@ -1,7 +1,9 @@
 // What became of sent messages, written by group commit: outcomes that arrive while a
-// write is in flight wait for it and go together in the next transaction, with one
-// statement per table (messages, events, trace). A lone outcome is written at once, so
-// this adds no delay when the dispatcher is quiet and saves most commits when it is busy.
+// write is in flight wait for it and go together in the next one, a single statement
+// (messages, events, trace, and the processors woken at its commit). A lone outcome is
+// written at once, so this adds no delay when the dispatcher is quiet and saves most
+// commits when it is busy. Outcomes with work of their own after the settle (a hard
+// bounce's suppression) are written in a transaction with that work.
 import type { Db, Tx } from '../../store/db.ts'
 import { messageKey } from '../../store/messages.ts'
 import { type OutcomeToRecord, recordOutcomes } from './record.ts'
@@ -20,19 +22,20 @@ export interface Settler {
   settle(item: OutcomeToRecord, after?: AfterSettle): Promise<boolean>
 }
 
-export function makeSettler(db: Db, onCommitted: () => Promise<void>, maxBatch = 500): Settler {
+export function makeSettler(db: Db, maxBatch = 500): Settler {
   let queue: Item[] = []
   let flushing: Promise<void> | null = null
 
   async function write(items: Item[]): Promise<void> {
     try {
-      const settledKeys = await db.transaction(async (tx) => {
-        const settled = await recordOutcomes(tx, items)
-        for (const i of items) await i.after?.(tx, settled.has(messageKey(i.message)))
-        return settled
-      })
+      const settledKeys = items.some((i) => i.after)
+        ? await db.transaction(async (tx) => {
+            const settled = await recordOutcomes(tx, items, { notify: true })
+            for (const i of items) await i.after?.(tx, settled.has(messageKey(i.message)))
+            return settled
+          })
+        : await recordOutcomes(db, items, { notify: true })
       for (const i of items) i.resolve(settledKeys.has(messageKey(i.message)))
-      await onCommitted().catch(() => {})
     } catch (err) {
       // One outcome must not cost the others theirs: write each alone, so only its own fails.
       if (items.length === 1) items[0]?.reject(err)
