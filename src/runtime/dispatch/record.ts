@@ -97,7 +97,12 @@ export async function recordOutcomes(
   )
   const events: NewEvent[] = []
   const tags: Array<Record<string, string>> = []
-  const traces: Parameters<typeof traceRows>[0][number][] = []
+  const traces: Array<{
+    workspaceId: string
+    profileId: string
+    tag: Record<string, string>
+    entries: TraceEntry[]
+  }> = []
   for (const { message: m, outcome: o, now, identity } of items) {
     // Each row names its message: only those of messages settled are written.
     const tag = { sw: m.workspaceId, sp: m.profileId, sm: m.messageId }
@@ -162,6 +167,8 @@ export async function recordOutcomes(
     [settle, eventRows(events, tags), traceRows(traces) ?? '[]', opts.notify === true],
   )
   return new Set(
-    rows.map((r) => messageKey({ workspaceId: r.workspace_id, profileId: r.profile_id, messageId: r.message_id })),
+    rows.map((r) =>
+      messageKey({ workspaceId: r.workspace_id, profileId: r.profile_id, messageId: r.message_id }),
+    ),
   )
 }
