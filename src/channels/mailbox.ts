@@ -43,6 +43,8 @@ export function openMailbox(options: MailboxOptions): ChannelSender {
     newline: 'windows',
     ...(options.dkim ? { dkim: { ...options.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } } : {}),
   })
+  // The folders made so far: made once each, not before every mail.
+  const made = new Set<string>()
   return {
     name: 'email',
     async send(message: OutgoingMessage): Promise<SendResult> {
@@ -52,7 +54,6 @@ export function openMailbox(options: MailboxOptions): ChannelSender {
         const info = await transport.sendMail(composed.mail)
         const id = composed.messageId.slice(1, 33)
         const dir = mailboxDir(options.dataDir, message.meta.workspaceId)
-        await mkdir(dir, { recursive: true })
         const entry: MailboxEntry = {
           id,
           messageId: composed.messageId,
@@ -65,10 +66,20 @@ export function openMailbox(options: MailboxOptions): ChannelSender {
           storedAt: options.clock.now().toISOString(),
         }
         // Write then rename: a reader never sees half a file, and a retry replaces, not duplicates.
-        await writeFile(join(dir, `${id}.eml.tmp`), info.message as Buffer)
-        await rename(join(dir, `${id}.eml.tmp`), join(dir, `${id}.eml`))
-        await writeFile(join(dir, `${id}.json.tmp`), JSON.stringify(entry))
-        await rename(join(dir, `${id}.json.tmp`), join(dir, `${id}.json`))
+        const store = async () => {
+          await writeFile(join(dir, `${id}.eml.tmp`), info.message as Buffer)
+          await rename(join(dir, `${id}.eml.tmp`), join(dir, `${id}.eml`))
+          await writeFile(join(dir, `${id}.json.tmp`), JSON.stringify(entry))
+          await rename(join(dir, `${id}.json.tmp`), join(dir, `${id}.json`))
+        }
+        if (!made.has(dir)) await mkdir(dir, { recursive: true })
+        made.add(dir)
+        await store().catch(async (err: NodeJS.ErrnoException) => {
+          // The folder was removed since: make it again, once.
+          if (err.code !== 'ENOENT') throw err
+          await mkdir(dir, { recursive: true })
+          await store()
+        })
         return {
           ok: true,
           providerId: composed.messageId,

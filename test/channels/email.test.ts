@@ -264,4 +264,12 @@ describe('local mailbox (no SMTP configured)', () => {
     expect(await readMailboxMessage(dataDir, 'default', '../../etc/passwd')).toBeUndefined()
     expect(await listMailbox(dataDir, 'default', { profileId: 'p-bob' })).toHaveLength(1)
   })
+
+  it('makes its folder again when it was removed while running', async () => {
+    const channel = open({})
+    expect(await channel.send(message())).toMatchObject({ ok: true })
+    await rm(join(dataDir, 'mailbox'), { recursive: true, force: true })
+    expect(await channel.send(message())).toMatchObject({ ok: true })
+    expect(await listMailbox(dataDir, 'default')).toHaveLength(1)
+  })
 })
