@@ -162,7 +162,7 @@ export async function eventIdentities(
     `SELECT DISTINCT ON (i.workspace_id, i.profile_id) i.workspace_id, i.profile_id, i.kind, i.value
      FROM profile_identities i JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
        ON i.workspace_id = x.w AND i.profile_id = x.p
-     ORDER BY i.workspace_id, i.profile_id, i.kind = 'user_id' DESC, i.first_seen_at`,
+     ORDER BY i.workspace_id, i.profile_id, i.kind = 'user_id' DESC, i.first_seen_at, i.value`,
     [JSON.stringify(keys)],
   )
   return new Map(

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { partitionOf } from '../../src/domain/events/partition.ts'
 import { recordOutcomes } from '../../src/runtime/dispatch/record.ts'
+import { EVENTS_CHANNEL } from '../../src/store/events.ts'
 import { claimDueMessages, enqueueMessages, type QueuedMessage } from '../../src/store/messages.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
 import { describeEachDriver, openTestDb, type TestDb } from '../helpers/db.ts'
@@ -99,6 +100,31 @@ describeEachDriver('recordOutcomes', (driver) => {
     expect(await written()).toEqual({ events: [], trace: [], status: ['sending'] })
   })
 
+  it('writes no event nor trace entry for a member erased while the message was being sent', async () => {
+    const [m] = await claimed('m-6')
+    if (!m) throw new Error('not claimed')
+    await db.query('DELETE FROM profile_identities WHERE profile_id = $1', [profileId])
+    await db.query('DELETE FROM profiles WHERE profile_id = $1', [profileId])
+    const identity = { userId: 'ann', anonymousId: null }
+    expect((await recordOutcomes(db, [{ message: m, outcome: sent, now: at, identity }])).size).toBe(1)
+    expect(await written()).toEqual({ events: [], trace: [], status: ['sent'] })
+  })
+
+  it('wakes the processors at its commit when it appended an event', async () => {
+    const [m] = await claimed('m-7')
+    if (!m) throw new Error('not claimed')
+    let woken = 0
+    const unlisten = await db.listen(EVENTS_CHANNEL, () => {
+      woken++
+    })
+    try {
+      await recordOutcomes(db, [{ message: m, outcome: sent, now: at }], { notify: true })
+      await expect.poll(() => woken, { timeout: 2000 }).toBeGreaterThan(0)
+    } finally {
+      await unlisten()
+    }
+  })
+
   it('of two messages, writes the event and trace entry of the one still held only', async () => {
     const [held, lost] = await claimed('m-4', 'm-5')
     if (!held || !lost) throw new Error('not claimed')
@@ -111,7 +137,8 @@ describeEachDriver('recordOutcomes', (driver) => {
     expect([...keys]).toHaveLength(1)
     const w = await written()
     expect(w.events.map((e) => e.name)).toEqual(['Message Sent'])
-    expect(w.trace).toHaveLength(1)
+    const [entry] = await db.query<{ run_id: string }>('SELECT run_id FROM journey_trace')
+    expect(entry?.run_id).toBe(held.runId)
     expect(w.status.sort()).toEqual(['sending', 'sent'])
   })
 })

@@ -47,7 +47,7 @@ export async function lockRecipients(
     anonymous_ids: string[] | null
   }>(
     `SELECT p.workspace_id, p.profile_id, p.user_id, p.traits, p.timezone,
-       (SELECT array_agg(i.value ORDER BY i.first_seen_at) FROM profile_identities i
+       (SELECT array_agg(i.value ORDER BY i.first_seen_at, i.value) FROM profile_identities i
         WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.profile_id AND i.kind = 'anonymous_id') AS anonymous_ids
      FROM profiles p JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
        ON p.workspace_id = x.w AND p.profile_id = x.p`,
