@@ -115,8 +115,17 @@ export async function applyEvents(
   // One query locates every known profile of the batch; a failure here is the batch's, not an event's.
   await prefetchProfiles(tx, inputs, cache)
   // The hooks' reads of the round's profiles, made once for all of them (see round-cache.ts).
-  const round = openRoundCache(tx, cache.profileIds())
+  const profiles = cache.profileIds()
+  const round = openRoundCache(tx, profiles)
   try {
+    // The hooks start their reads of the round's profiles together. No event is to blame for
+    // a failure there: the round is run again event by event, without them.
+    if (gather && profiles.size > 0)
+      await Promise.all(deps.hooks.map((h) => h.prefetch?.(tx, { profiles, events, now }))).catch(
+        (err: unknown) => {
+          throw new FlushFailure(err)
+        },
+      )
     return await applyInRound(tx, events, now, deps, { inputs, cache, round, done, followUps, gather })
   } finally {
     closeRoundCache(tx)

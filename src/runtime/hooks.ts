@@ -79,4 +79,17 @@ export interface ProcessorHook {
    * its own gathered writes back where a later event of the round would look for them.
    */
   flush?(tx: Tx): Promise<void>
+  /**
+   * Starts, before the round's first event, the reads the hook will make for the round's
+   * profiles (through the round cache), so that they go to the database together instead of
+   * one after the other as events need them. A hint: what it does not read is read later.
+   */
+  prefetch?(tx: Tx, round: RoundStart): Promise<void>
+}
+
+/** What a round is about to process: its known profiles by workspace, and its events. */
+export interface RoundStart {
+  readonly profiles: ReadonlyMap<string, readonly string[]>
+  readonly events: readonly StoredEvent[]
+  readonly now: Date
 }

@@ -71,7 +71,9 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
       )
       .catch(() => {})
   }
-  const pool = new pg.Pool({ ...config, onConnect })
+  // Pipelined: statements issued together on one connection (a round's reads, started at
+  // once) are written together, not each after the answer to the one before.
+  const pool = new pg.Pool({ ...config, onConnect, pipeline: true })
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {})
   const base = wrap(pool)

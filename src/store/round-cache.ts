@@ -47,6 +47,8 @@ export class RoundCache {
   /** `kind\0ws` -> profile -> value (null: loaded, and there is none). */
   readonly #parts = new Map<string, Map<string, unknown>>()
   readonly #memo = new Map<string, Promise<unknown>>()
+  /** First loads under way, by `kind\0ws`: a read of the same kind meanwhile waits for it. */
+  readonly #loading = new Map<string, Promise<unknown>>()
   /** Events this round processed, by profile: the log files them under their profile at its end. */
   readonly #processed = new Map<string, PastEvent[]>()
   /** The processor's fields of the round's profiles, newer than the database's. */
@@ -68,6 +70,8 @@ export class RoundCache {
    */
   async part<T>(kind: string, ws: string, profileId: string, loadMany: LoadMany<T>, empty: T): Promise<T> {
     const key = `${kind}\u0000${ws}`
+    const loading = this.#loading.get(key)
+    if (loading) await loading.catch(() => {})
     let values = this.#parts.get(key)
     if (values?.has(profileId)) return values.get(profileId) as T
     if (this.#fresh.has(`${ws}\u0000${profileId}`)) return empty
@@ -76,7 +80,12 @@ export class RoundCache {
       ? [...(this.#profiles.get(ws) ?? [])].filter((p) => !this.#fresh.has(`${ws}\u0000${p}`))
       : []
     if (!ids.includes(profileId)) ids.push(profileId)
-    const loaded = await loadMany(ids)
+    const load = loadMany(ids)
+    if (first) {
+      this.#loading.set(key, load)
+      void load.finally(() => this.#loading.delete(key)).catch(() => {})
+    }
+    const loaded = await load
     values = this.#parts.get(key) ?? new Map<string, unknown>()
     this.#parts.set(key, values)
     for (const id of ids) if (!values.has(id)) values.set(id, loaded.get(id) ?? empty)

@@ -292,6 +292,42 @@ describeEachDriver('processor: hooks and failures', (driver) => {
     ])
   })
 
+  it('a hook whose prefetch fails costs no event anything: the round runs again without prefetches', async () => {
+    const clock = new FakeClock('2026-02-04T12:00:00Z')
+    const starts: Array<{ profiles: number; events: Array<string | null> }> = []
+    const applied: string[] = []
+    const eager: ProcessorHook = {
+      name: 'eager',
+      async prefetch(tx, round) {
+        // Only kim's rounds (earlier tests may leave retries behind in this database).
+        const mine = round.events.filter((e) => e.messageId.startsWith('kim-'))
+        if (mine.length > 0) starts.push({ profiles: round.profiles.size, events: mine.map((e) => e.name) })
+        await tx.query('SELECT * FROM no_such_table')
+      },
+      async onEvent(ctx) {
+        if (ctx.event.messageId.startsWith('kim-')) applied.push(ctx.event.messageId)
+      },
+    }
+    const processor = makeProcessor({ db, clock, log: silentLogger, workerId: 'w1', hooks: [eager] })
+    await send(db, { type: 'identify', userId: 'kim', messageId: 'kim-0' })
+    await processor.drain()
+    await send(
+      db,
+      { type: 'track', userId: 'kim', event: 'Liked', messageId: 'kim-1' },
+      { type: 'track', userId: 'kim', event: 'Shared', messageId: 'kim-2' },
+    )
+    await processor.drain()
+    // The prefetch saw the round's known profiles and its events, and failed each time.
+    expect(starts.map((x) => x.events)).toContainEqual(['Liked', 'Shared'])
+    expect(starts.every((x) => x.profiles > 0)).toBe(true)
+    expect(applied).toEqual(['kim-0', 'kim-1', 'kim-2'])
+    expect((await rows(db, 'kim')).map((r) => [r.message_id, r.attempts, r.processed_at !== null])).toEqual([
+      ['kim-0', 0, true],
+      ['kim-1', 0, true],
+      ['kim-2', 0, true],
+    ])
+  })
+
   it('dead-letters an event the profile model cannot apply', async () => {
     const processor = makeProcessor({
       db,

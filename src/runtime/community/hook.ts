@@ -12,9 +12,9 @@ import {
   writeRollups,
 } from '../../store/community-rollups.ts'
 import type { Tx } from '../../store/db.ts'
-import { eventFactsOf } from '../../store/profile-facts.ts'
+import { eventFactsOf, loadEventFacts, loadProfileFacts } from '../../store/profile-facts.ts'
 import type { HookContext, ProcessorHook } from '../hooks.ts'
-import { type EmitCommunity, evaluateMember } from './member.ts'
+import { type EmitCommunity, evaluateMember, historyNames } from './member.ts'
 import { absorbMember } from './merge.ts'
 import { settingsOf } from './settings.ts'
 
@@ -47,6 +47,21 @@ export function makeCommunityHook(log: Logger): ProcessorHook {
   }
   return {
     name: COMMUNITY_HOOK,
+    async prefetch(tx, round) {
+      // The settings first (they say which past events count), then what evaluateMember
+      // reads, for every profile of the round at once (the round cache loads them all).
+      await Promise.all(
+        [...round.profiles].map(async ([ws, ids]) => {
+          const first = ids[0]
+          if (!first) return
+          const settings = await settingsOf(tx, ws)
+          await Promise.all([
+            loadProfileFacts(tx, ws, first, round.now, settings.score.halfLifeMs),
+            loadEventFacts(tx, ws, first, historyNames(settings)),
+          ])
+        }),
+      )
+    },
     async flush(tx: Tx) {
       const w = rounds.get(tx)
       if (w) await writeRollups(tx, w)

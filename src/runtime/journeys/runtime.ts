@@ -30,7 +30,7 @@ import {
 } from '../../store/profile-facts.ts'
 import { insertTraces, loadRunsForUpdate, type StoredRun } from '../../store/runs.ts'
 import { settingsOf } from '../community/settings.ts'
-import type { HookContext, ProcessorHook } from '../hooks.ts'
+import type { HookContext, ProcessorHook, RoundStart } from '../hooks.ts'
 import type { BatchTimerHandler, TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
 import {
@@ -343,8 +343,29 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
   // One timer is a chunk of one: the careful path does exactly the batch's work.
   const onTimer: TimerHandler = async (tx, timer, now) => (await onTimers(tx, [timer], now))[0]
 
+  /**
+   * The round's open runs, and the past entries into the live journeys that the round's
+   * events trigger by name, for every profile at once (the round cache loads them all).
+   */
+  async function prefetch(tx: Tx, round: RoundStart): Promise<void> {
+    const names = new Set(round.events.map((e) => e.name))
+    await Promise.all(
+      [...round.profiles].map(async ([ws, ids]) => {
+        const first = ids[0]
+        if (!first) return
+        const live = await catalog.live(tx, ws)
+        await Promise.all([
+          rounds.openRuns(tx, ws, first),
+          ...live
+            .filter(({ journey }) => journey.trigger.type === 'event' && names.has(journey.trigger.event))
+            .map(({ journey }) => rounds.pastEntries(tx, ws, first, journey.id)),
+        ])
+      }),
+    )
+  }
+
   return {
-    hook: { name: 'journeys', onEvent, flush: rounds.flush },
+    hook: { name: 'journeys', onEvent, flush: rounds.flush, prefetch },
     timers: { [JOURNEY_TIMER]: onTimer, ...time.timers },
     batchTimers: { [JOURNEY_TIMER]: onTimers },
   }
