@@ -15,7 +15,7 @@ import { eventFactsOf } from '../store/profile-facts.ts'
 import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
 import { joinGroup, profileSaveRows } from '../store/profiles/write.ts'
 import { closeRoundCache, openRoundCache, type RoundCache } from '../store/round-cache.ts'
-import type { FollowUp, HookContext, ProcessorHook } from './hooks.ts'
+import { type FollowUp, type HookContext, type ProcessorHook, settleAll } from './hooks.ts'
 import { ProfileWrites } from './profile-writes.ts'
 
 export class EventFailure extends Error {
@@ -28,6 +28,16 @@ export class EventFailure extends Error {
     this.name = 'EventFailure'
     this.event = event
     this.hook = hook
+  }
+}
+
+/** A hook's prefetch failed: no event is to blame; the round is run again without prefetches. */
+export class PrefetchFailure extends Error {
+  constructor(cause: unknown) {
+    super(`prefetching the round's reads failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    })
+    this.name = 'PrefetchFailure'
   }
 }
 
@@ -88,6 +98,8 @@ export interface ApplyDeps {
   readonly gather?: boolean
   /** Events (by seq, or all) whose follow-ups are left pending instead of applied in the round. */
   readonly keepFollowUpsPending?: ReadonlySet<number> | 'all'
+  /** false: the hooks' prefetches are skipped (the rerun of a round whose prefetch failed). Default true. */
+  readonly prefetch?: boolean
 }
 
 /**
@@ -119,11 +131,11 @@ export async function applyEvents(
   const round = openRoundCache(tx, profiles)
   try {
     // The hooks start their reads of the round's profiles together. No event is to blame for
-    // a failure there: the round is run again event by event, without them.
-    if (gather && profiles.size > 0)
-      await Promise.all(deps.hooks.map((h) => h.prefetch?.(tx, { profiles, events, now }))).catch(
+    // a failure there: the round is run again without prefetches.
+    if ((deps.prefetch ?? true) && profiles.size > 0)
+      await settleAll(deps.hooks.map(async (h) => h.prefetch?.(tx, { profiles, events, now }))).catch(
         (err: unknown) => {
-          throw new FlushFailure(err)
+          throw new PrefetchFailure(err)
         },
       )
     return await applyInRound(tx, events, now, deps, { inputs, cache, round, done, followUps, gather })

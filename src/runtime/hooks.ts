@@ -87,6 +87,16 @@ export interface ProcessorHook {
   prefetch?(tx: Tx, round: RoundStart): Promise<void>
 }
 
+/**
+ * Awaits every promise, then throws the first failure: no work of a failed group is left
+ * running (Promise.all would give up at the first failure while the others go on).
+ */
+export async function settleAll(work: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(work)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
 /** What a round is about to process: its known profiles by workspace, and its events. */
 export interface RoundStart {
   readonly profiles: ReadonlyMap<string, readonly string[]>

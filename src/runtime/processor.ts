@@ -27,7 +27,7 @@ import {
   recordFailure,
   releasePartitions,
 } from '../store/processing.ts'
-import { applyEvents, EventFailure, FlushFailure, FollowUpFailure } from './apply-events.ts'
+import { applyEvents, EventFailure, FlushFailure, FollowUpFailure, PrefetchFailure } from './apply-events.ts'
 import type { ProcessorHook } from './hooks.ts'
 
 export interface ProcessorOptions {
@@ -96,6 +96,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
     failures: ReadonlyMap<number, EventFailure>,
     gather: boolean,
     keepFollowUpsPending: ReadonlySet<number> | 'all',
+    prefetch: boolean,
   ): Promise<Outcome> {
     return db.transaction(async (tx) => {
       const now = clock.now()
@@ -124,6 +125,7 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
         log: plog,
         gather,
         keepFollowUpsPending,
+        prefetch,
       })
       let more = events.length === batchSize
       for (const seq of stopAt.values()) {
@@ -164,12 +166,18 @@ export function makeProcessor(opts: ProcessorOptions): Processor {
     let allFollowUpsPending = false
     let transient = 0
     let gather = true
+    let prefetch = true
     for (;;) {
       try {
-        return await runRound(failures, gather, allFollowUpsPending ? 'all' : keepFollowUpsPending)
+        return await runRound(failures, gather, allFollowUpsPending ? 'all' : keepFollowUpsPending, prefetch)
       } catch (err) {
         if (transient < TRANSIENT_RETRIES && isTransient(err)) {
           transient++
+          continue
+        }
+        if (err instanceof PrefetchFailure && prefetch) {
+          plog.warn({ err: err.cause }, `${err.message}; the round is run again without prefetches`)
+          prefetch = false
           continue
         }
         // The round's gathered writes failed: find the event to blame, writing event by event.

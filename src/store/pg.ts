@@ -30,9 +30,10 @@ function statementName(sql: string): string | undefined {
   return name || undefined
 }
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+function wrap(client: pg.Pool | pg.PoolClient, ended?: () => boolean): Queryable {
   return {
     async query<R = Row>(sql: string, params: readonly unknown[] = []) {
+      if (ended?.()) throw new Error('the transaction has ended')
       const name = params.length > 0 ? statementName(sql) : undefined
       const res = await client.query({
         text: sql,
@@ -87,9 +88,14 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
     isShared: true,
     async transaction(fn) {
       const client = await pool.connect()
+      // Once fn is done, its handle refuses statements: one issued late would otherwise come
+      // after COMMIT, outside the transaction, or on a connection given to someone else.
+      let ended = false
       try {
         await client.query('BEGIN')
-        const out = await fn(wrap(client))
+        const out = await fn(wrap(client, () => ended)).finally(() => {
+          ended = true
+        })
         await client.query('COMMIT')
         return out
       } catch (err) {

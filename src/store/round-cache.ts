@@ -83,7 +83,11 @@ export class RoundCache {
     const load = loadMany(ids)
     if (first) {
       this.#loading.set(key, load)
-      void load.finally(() => this.#loading.delete(key)).catch(() => {})
+      void load
+        .finally(() => {
+          if (this.#loading.get(key) === load) this.#loading.delete(key)
+        })
+        .catch(() => {})
     }
     const loaded = await load
     values = this.#parts.get(key) ?? new Map<string, unknown>()

@@ -318,7 +318,8 @@ describeEachDriver('processor: hooks and failures', (driver) => {
     )
     await processor.drain()
     // The prefetch saw the round's known profiles and its events, and failed each time.
-    expect(starts.map((x) => x.events)).toContainEqual(['Liked', 'Shared'])
+    // Once: the round run again after the failure prefetches nothing.
+    expect(starts.filter((x) => x.events.join() === 'Liked,Shared')).toHaveLength(1)
     expect(starts.every((x) => x.profiles > 0)).toBe(true)
     expect(applied).toEqual(['kim-0', 'kim-1', 'kim-2'])
     expect((await rows(db, 'kim')).map((r) => [r.message_id, r.attempts, r.processed_at !== null])).toEqual([

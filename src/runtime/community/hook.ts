@@ -13,7 +13,7 @@ import {
 } from '../../store/community-rollups.ts'
 import type { Tx } from '../../store/db.ts'
 import { eventFactsOf, loadEventFacts, loadProfileFacts } from '../../store/profile-facts.ts'
-import type { HookContext, ProcessorHook } from '../hooks.ts'
+import { type HookContext, type ProcessorHook, settleAll } from '../hooks.ts'
 import { type EmitCommunity, evaluateMember, historyNames } from './member.ts'
 import { absorbMember } from './merge.ts'
 import { settingsOf } from './settings.ts'
@@ -50,12 +50,12 @@ export function makeCommunityHook(log: Logger): ProcessorHook {
     async prefetch(tx, round) {
       // The settings first (they say which past events count), then what evaluateMember
       // reads, for every profile of the round at once (the round cache loads them all).
-      await Promise.all(
+      await settleAll(
         [...round.profiles].map(async ([ws, ids]) => {
           const first = ids[0]
           if (!first) return
           const settings = await settingsOf(tx, ws)
-          await Promise.all([
+          await settleAll([
             loadProfileFacts(tx, ws, first, round.now, settings.score.halfLifeMs),
             loadEventFacts(tx, ws, first, historyNames(settings)),
           ])

@@ -154,13 +154,14 @@ export async function recordOutcomes(
   }
   // A row is written only for a message settled here (its lease held) whose member still
   // exists: the identity was read when the message was decided, and a member erased while
-  // it was being sent must not come back through its delivery event.
+  // it was being sent must not come back through its delivery event (the key-share lock
+  // waits for an erasure under way, and then sees the member gone).
   const ofSettled = (param: string) =>
     `(SELECT coalesce(jsonb_agg(x.r), '[]'::jsonb) FROM jsonb_array_elements(${param}::jsonb) AS x(r)
       WHERE EXISTS (SELECT 1 FROM settled s WHERE s.workspace_id = x.r ->> 'sw'
         AND s.profile_id = (x.r ->> 'sp')::uuid AND s.message_id = x.r ->> 'sm')
       AND EXISTS (SELECT 1 FROM profiles p WHERE p.workspace_id = x.r ->> 'sw'
-        AND p.profile_id = (x.r ->> 'sp')::uuid))`
+        AND p.profile_id = (x.r ->> 'sp')::uuid FOR KEY SHARE))`
   // The NOTIFY is made at this statement's commit: PostgreSQL then holds its notification
   // lock through that commit, where a NOTIFY of its own would be a second commit holding
   // it. A dispatcher has one settle in flight at a time.

@@ -30,7 +30,7 @@ import {
 } from '../../store/profile-facts.ts'
 import { insertTraces, loadRunsForUpdate, type StoredRun } from '../../store/runs.ts'
 import { settingsOf } from '../community/settings.ts'
-import type { HookContext, ProcessorHook, RoundStart } from '../hooks.ts'
+import { type HookContext, type ProcessorHook, type RoundStart, settleAll } from '../hooks.ts'
 import type { BatchTimerHandler, TimerHandler } from '../scheduler.ts'
 import type { JourneyCatalog, LiveJourney } from './catalog.ts'
 import {
@@ -349,12 +349,12 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
    */
   async function prefetch(tx: Tx, round: RoundStart): Promise<void> {
     const names = new Set(round.events.map((e) => e.name))
-    await Promise.all(
+    await settleAll(
       [...round.profiles].map(async ([ws, ids]) => {
         const first = ids[0]
         if (!first) return
         const live = await catalog.live(tx, ws)
-        await Promise.all([
+        await settleAll([
           rounds.openRuns(tx, ws, first),
           ...live
             .filter(({ journey }) => journey.trigger.type === 'event' && names.has(journey.trigger.event))
