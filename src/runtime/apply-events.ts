@@ -9,7 +9,7 @@ import { canonicalTimezone } from '../domain/profiles/timezone.ts'
 import { mergeTraits } from '../domain/profiles/traits.ts'
 import type { Logger } from '../log.ts'
 import type { Tx } from '../store/db.ts'
-import { eventRows, insertEvents } from '../store/events.ts'
+import { type AppliedEvent, eventRows, insertEvents } from '../store/events.ts'
 import type { PendingEvent, ProcessedEvent, RoundTail } from '../store/processing.ts'
 import { eventFactsOf } from '../store/profile-facts.ts'
 import { ProfileCache, prefetchProfiles, resolveProfile } from '../store/profiles/resolve.ts'
@@ -334,13 +334,13 @@ async function applyInRound(
     throw new FlushFailure(err)
   }
   const saves = profiles.take()
-  const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
+  const { rows, pending } = takeFollowUps(followUps)
   return {
     done,
     tail: {
       events: rows.length ? eventRows(rows) : null,
       profiles: saves.length ? profileSaveRows(saves) : null,
-      notify: rows.some((r) => !('applied' in r)),
+      notify: pending,
     },
   }
 }
@@ -356,8 +356,20 @@ async function flush(
   naming: (hook: string | null) => void,
 ): Promise<void> {
   await flushHooks(tx, hooks, naming)
+  const { rows, pending } = takeFollowUps(followUps)
+  await insertEvents(tx, rows, { notify: pending })
+}
+
+/**
+ * The follow-ups gathered so far, as log rows (processed for those applied in the round),
+ * emptying the list; `pending`: some are left for a later round, whose processors must wake.
+ */
+function takeFollowUps(followUps: RoundFollowUp[]): {
+  rows: Array<NewEvent | AppliedEvent>
+  pending: boolean
+} {
   const rows = followUps.splice(0).map((f) => (f.applied ? { ...f.event, applied: f.applied } : f.event))
-  await insertEvents(tx, rows, { notify: rows.some((r) => !('applied' in r)) })
+  return { rows, pending: rows.some((r) => !('applied' in r)) }
 }
 
 /** Writes what each hook gathered. */

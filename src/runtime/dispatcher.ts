@@ -107,6 +107,7 @@ function identityOf(profile: RecipientProfile): EventIdentity | undefined {
   const anonymousId = profile.anonymousIds[0]
   return anonymousId ? { userId: null, anonymousId } : undefined
 }
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined)
 
 export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
@@ -473,8 +474,9 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     // The first messages of the profiles are decided a chunk at a time, in one transaction
     // per chunk, when a lane first reaches the chunk: a batch paced by a rate limit is
     // rendered as it is sent, not all at its start (rendering is CPU work on the event loop
-    // that ingest and the processor share), and a plan is fresh when it is used. A profile's next messages are each decided after the one
-    // before it was sent (their guards must count it).
+    // that ingest and the processor share), and a plan is fresh when it is used. A profile's
+    // next messages are each decided after the one before it was sent (their guards must
+    // count it).
     const queue = [...lanes.values()]
     const chunks = new Map<number, Promise<{ plans: Map<string, Plan>; at: number } | undefined>>()
     const decidedFor = (index: number) => {
