@@ -143,7 +143,7 @@ export async function lockProfilePage(
     `SELECT profile_id, merged_into FROM profiles
      WHERE workspace_id = $1 AND ($2::uuid IS NULL OR profile_id > $2::uuid)
        AND (CASE WHEN $4 THEN merged_into IS NOT NULL ELSE merged_into IS NULL END)
-     ORDER BY profile_id LIMIT $3 FOR UPDATE`,
+     ORDER BY profile_id LIMIT $3 FOR NO KEY UPDATE`,
     [ws, after, limit, opts.merged],
   )
   return rows.map((r) => ({ profileId: r.profile_id, mergedInto: r.merged_into }))
@@ -153,7 +153,7 @@ export async function lockProfilePage(
 export async function lockProfiles(q: Queryable, ws: string, profileIds: readonly string[]): Promise<void> {
   if (profileIds.length === 0) return
   await q.query(
-    'SELECT 1 FROM profiles WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) ORDER BY profile_id FOR UPDATE',
+    'SELECT 1 FROM profiles WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) ORDER BY profile_id FOR NO KEY UPDATE',
     [ws, profileIds],
   )
 }

@@ -42,7 +42,10 @@ const iso = (d: Date) => d.toISOString()
 /**
  * The profiles holding these identities, keyed `kind:value`, locked until the
  * transaction ends. Rows are locked in profile_id order so that two transactions
- * locking the same pair do not deadlock.
+ * locking the same pair do not deadlock. The lock is FOR NO KEY UPDATE: it excludes
+ * other rounds, jobs and an erasure (FOR UPDATE), but not a key-share lock, so a
+ * delivery's settle, which only checks that its member still exists, does not wait for a
+ * round (and cannot deadlock with one: it locks many members in no set order).
  */
 export async function findProfiles(
   tx: Queryable,
@@ -65,7 +68,7 @@ export async function findProfiles(
      SELECT ids.k AS kind, ids.v AS value, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at, p.merged_into
      FROM ids JOIN profiles p ON p.workspace_id = $1 AND p.profile_id = ids.profile_id
      ORDER BY p.profile_id
-     FOR UPDATE OF p`,
+     FOR NO KEY UPDATE OF p`,
     [workspaceId, JSON.stringify(identities.map((i) => ({ k: i.kind, v: i.value })))],
   )
   for (const r of rows) found.set(`${r.kind}:${r.value}`, toLocked(r))
