@@ -9,12 +9,13 @@
 //   seconds (default 2) of the same load, BENCH_PART=timers|latency,
 //   BENCH_SPLIT=1 for an API process and a worker process instead of one with both roles,
 //   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof",
-//   BENCH_VERBOSE=1 for the latency of each second and where the slowest pings spent it,
+//   BENCH_VERBOSE=1 for the latency of each second, where the slowest pings spent it and the
+//   cores each process used (from /proc, Linux),
 //   BENCH_KEEP=1 to keep the database for a look afterwards)
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,7 +66,9 @@ const instantJourney = JourneySchema.parse({
 })
 
 /** `nudge start` in a child process; resolves with its API address once it listens. */
-async function startNudge(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+async function startNudge(
+  env: Record<string, string>,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const ready = env['NUDGE_ROLE'] === 'worker' ? /Nudge is running()/ : /API:\s+(\S+)/
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
   const child = spawn(
@@ -87,6 +90,7 @@ async function startNudge(env: Record<string, string>): Promise<{ url: string; s
   })
   return {
     url,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
@@ -207,6 +211,28 @@ async function timersPerSecond(db: Db): Promise<string> {
     throw new Error(`expected ${due} sends, got ${sent?.n} (${done?.n} completed)`)
   const perSecond = Math.round(fired / elapsed)
   return `journey timers: fired ${fired} delay timers (run → send → completed) in ${elapsed.toFixed(2)} s = ${perSecond}/s with ${pending} pending   target ≥ 5000/s   ${perSecond >= 5000 ? 'MET' : 'MISSED'}`
+}
+
+/** CPU seconds a process has used so far, from /proc (Linux); 0 where it cannot be read. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+/** CPU seconds used so far by the node(s), this process and the database server's processes. */
+async function cpuSample(db: Db, pids: number[]): Promise<{ node: number; bench: number; db: number }> {
+  const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')
+  const usage = process.cpuUsage()
+  return {
+    node: pids.reduce((s, p) => s + cpuSeconds(p), 0),
+    bench: (usage.user + usage.system) / 1e6,
+    db: rows.reduce((s, r) => s + cpuSeconds(r.pid), 0),
+  }
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -341,6 +367,11 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000))
   const inFlight: Promise<void>[] = []
   const start = performance.now()
+  const pids = [node.pid, ...(worker ? [worker.pid] : [])]
+  // CPU used while the measured pings are sent (BENCH_VERBOSE): is the machine saturated, and by whom?
+  const cpuFrom = new Promise<Awaited<ReturnType<typeof cpuSample>>>((resolve) =>
+    setTimeout(() => resolve(cpuSample(db, pids)), warmup * 1000),
+  )
   await new Promise<void>((resolve) => {
     const tick = () => {
       const target = Math.min(total, Math.round(((performance.now() - start) / 1000) * rate) + perTick)
@@ -357,6 +388,7 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
     tick()
   })
   const sendSeconds = (performance.now() - start) / 1000
+  const [cpuA, cpuB] = [await cpuFrom, await cpuSample(db, pids)]
   await Promise.all(inFlight)
   for (let w = 0; w < 300 && latencies.length + errors < measured; w++)
     await new Promise((r) => setTimeout(r, 50))
@@ -382,6 +414,13 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
         `  second ${s}: ${ls.length} pings, p50 ${percentile(ls, 0.5).toFixed(0)} ms, p99 ${percentile(ls, 0.99).toFixed(0)} ms, max ${ls.at(-1)?.toFixed(0)} ms`,
       )
     }
+  }
+  if (process.env.BENCH_VERBOSE) {
+    const span = sendSeconds - warmup
+    const share = (k: 'node' | 'bench' | 'db') => ((cpuB[k] - cpuA[k]) / span).toFixed(2)
+    console.log(
+      `  CPU while measured (cores): node ${share('node')}, load generator ${share('bench')}, PostgreSQL ${share('db')}`,
+    )
   }
   if (process.env.BENCH_VERBOSE) {
     // Where the slowest pings spent their time: request → received (HTTP), received →

@@ -117,6 +117,9 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const concurrency = opts.concurrency ?? (db.isShared ? 16 : 8)
   const decideChunk = opts.decideChunk ?? concurrency
   const maxRateWaitMs = opts.maxRateWaitMs ?? 2_000
+  // A held rate-limit slot missed by more than this (the workers were stopped) is given up
+  // for a new one: messages that waited out an outage are not sent in one burst.
+  const heldSlotGraceMs = 10_000
   // How long a decision made with the batch stays good enough to send on.
   const freshMs = Math.min(5_000, leaseMs / 4)
   const retry = opts.retry ?? DEFAULT_RETRY_POLICY
@@ -306,6 +309,64 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     return plans
   }
 
+  /** Back in the queue until its rate-limit slot, which it holds (it is not reserved again). */
+  function rateLimited(m: QueuedMessage, rate: ChannelRate, at: number): MessageOutcome {
+    return {
+      status: 'queued',
+      reason: `rate limited: ${m.channel} at most ${rate.perSecond}/s, next slot ${new Date(at).toISOString()}`,
+      notBefore: new Date(at),
+      rateSlot: new Date(at),
+    }
+  }
+
+  /**
+   * The rate-limit slot of each claimed message on a limited channel: the one it holds, or
+   * one reserved now, for all of a channel's messages in one statement. A message whose
+   * slot is further than maxRateWaitMs away goes back to the queue until then, holding it,
+   * without being decided (its guards run when it is sent): a backlog on a limited channel
+   * costs a batch one reservation and one deferral, not a decision and a transaction per
+   * message. Answers the slots and the keys of the messages deferred.
+   */
+  async function rateSlots(
+    claimed: readonly QueuedMessage[],
+    workspaces: ReadonlyMap<string, WorkspaceContext>,
+    now: Date,
+  ): Promise<{ slots: Map<string, number>; deferred: Set<string> }> {
+    const nowMs = now.getTime()
+    const slots = new Map<string, number>()
+    const rates = new Map<string, ChannelRate>()
+    const groups = new Map<string, QueuedMessage[]>()
+    for (const m of claimed) {
+      const limits: Readonly<Record<string, ChannelRate | null | undefined>> | undefined = workspaces.get(
+        m.workspaceId,
+      )?.policy.rateLimits
+      const rate = limits?.[m.channel]
+      if (!rate) continue
+      const group = `${m.workspaceId}\u0000${m.channel}`
+      rates.set(group, rate)
+      const held = m.rateSlotAt?.getTime()
+      if (held !== undefined && held >= nowMs - heldSlotGraceMs) slots.set(messageKey(m), held)
+      else groups.set(group, [...(groups.get(group) ?? []), m])
+    }
+    for (const [group, list] of groups) {
+      const rate = rates.get(group) as ChannelRate
+      const first = list[0] as QueuedMessage
+      const tat = await reserveRateSlots(db, first.workspaceId, first.channel, rate, nowMs, list.length)
+      const at = slotsFromTat(tat, rate, nowMs, list.length)
+      for (const [i, m] of list.entries()) slots.set(messageKey(m), at[i] ?? nowMs)
+    }
+    const later: OutcomeToRecord[] = []
+    for (const m of claimed) {
+      const at = slots.get(messageKey(m))
+      const rate = rates.get(`${m.workspaceId}\u0000${m.channel}`)
+      if (at !== undefined && rate && at - nowMs > maxRateWaitMs)
+        later.push({ message: m, outcome: rateLimited(m, rate, at), now })
+    }
+    // One whose lease was lost meanwhile is not settled here, and is not this worker's to send either.
+    await recordOutcomes(db, later)
+    return { slots, deferred: new Set(later.map((l) => messageKey(l.message))) }
+  }
+
   function outcomeOf(m: QueuedMessage, result: SendResult, now: Date): MessageOutcome {
     if (result.ok) {
       return {
@@ -354,26 +415,24 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** Sends a decided message (waiting for its rate-limit slot) and records the result. */
-  async function deliver(m: QueuedMessage, plan: Plan, startedAt: Date): Promise<void> {
+  /**
+   * Sends a decided message (waiting for its rate-limit slot: `slot` when it holds one, else
+   * one reserved now) and records the result.
+   */
+  async function deliver(m: QueuedMessage, plan: Plan, startedAt: Date, slot?: number): Promise<void> {
     if (!plan.deliver) return
     if (plan.rate) {
-      const tat = await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, startedAt.getTime())
-      const at = slotsFromTat(tat, plan.rate, startedAt.getTime())[0] ?? startedAt.getTime()
+      const at =
+        slot ??
+        slotsFromTat(
+          await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, startedAt.getTime()),
+          plan.rate,
+          startedAt.getTime(),
+        )[0] ??
+        startedAt.getTime()
       const waitMs = at - startedAt.getTime()
       if (waitMs > maxRateWaitMs) {
-        await db.transaction((tx) =>
-          recordOutcome(
-            tx,
-            m,
-            {
-              status: 'queued',
-              reason: `rate limited: ${m.channel} at most ${plan.rate?.perSecond}/s, next slot ${new Date(at).toISOString()}`,
-              notBefore: new Date(at),
-            },
-            startedAt,
-          ),
-        )
+        await recordOutcome(db, m, rateLimited(m, plan.rate, at), startedAt)
         return
       }
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
@@ -407,12 +466,13 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
    * A plan decided with the batch is used only while fresh: a lane may reach its message
    * long after (slow channels, rate limits), when its lease may have passed to another
    * worker or the member may have unsubscribed; then it is decided again, alone, which
-   * also checks the lease.
+   * also checks the lease. `slot` is its rate-limit slot, when it holds one.
    */
   async function safely(
     m: QueuedMessage,
     workspaces: ReadonlyMap<string, WorkspaceContext>,
     decided?: { readonly plans: ReadonlyMap<string, Plan>; readonly at: number },
+    slot?: number,
   ): Promise<void> {
     try {
       if (!workspaces.has(m.workspaceId)) {
@@ -432,7 +492,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
       }
       // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
-      if (plan?.deliver) await deliver(m, plan, clock.now())
+      if (plan?.deliver) await deliver(m, plan, clock.now(), slot)
       // An outcome decided without a send was written with its event but without NOTIFY (see
       // recordOutcome): wake the processors. A delivery's settle wakes them itself.
       else await wakeProcessors()
@@ -463,9 +523,11 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         )
       }
     }
+    const { slots, deferred } = await rateSlots(claimed, workspaces, clock.now())
     // One profile's messages in order, one after the other; profiles side by side.
     const lanes = new Map<string, QueuedMessage[]>()
     for (const m of claimed) {
+      if (deferred.has(messageKey(m))) continue
       const k = `${m.workspaceId}/${m.profileId}`
       const lane = lanes.get(k)
       if (lane) lane.push(m)
@@ -505,7 +567,8 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       for (let k = next++; k < queue.length; k = next++) {
         const lane = queue[k] as QueuedMessage[]
         const decided = await decidedFor(k)
-        for (const [i, m] of lane.entries()) await safely(m, workspaces, i === 0 ? decided : undefined)
+        for (const [i, m] of lane.entries())
+          await safely(m, workspaces, i === 0 ? decided : undefined, slots.get(messageKey(m)))
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))

@@ -42,6 +42,8 @@ export interface NewMessage {
 export interface QueuedMessage extends NewMessage {
   readonly attempts: number
   readonly leaseOwner: string
+  /** The channel rate-limit slot it holds, reserved when it was deferred for the limit. */
+  readonly rateSlotAt?: Date | null
 }
 
 export async function enqueueMessages(db: Queryable, messages: readonly NewMessage[]): Promise<number> {
@@ -96,6 +98,7 @@ interface MessageRow {
   created_at: Date
   attempts: number
   lease_owner: string
+  rate_slot_at: Date | null
 }
 
 /** Claims due queued messages (or ones whose sender died) for `owner`. */
@@ -135,6 +138,7 @@ export async function claimDueMessages(
       createdAt: r.created_at,
       attempts: r.attempts,
       leaseOwner: r.lease_owner,
+      rateSlotAt: r.rate_slot_at,
     }))
     .sort((a, b) => a.notBefore.getTime() - b.notBefore.getTime())
 }
@@ -152,6 +156,8 @@ export interface MessageUpdate {
   /** The guards' verdicts, when they were run for this status. */
   readonly verdicts?: readonly Verdict[]
   readonly providerId?: string
+  /** The rate-limit slot it holds while back in the queue; any other update gives it up. */
+  readonly rateSlotAt?: Date
 }
 
 /** Settles a claimed message; false when the lease was lost to another worker. */
@@ -202,6 +208,7 @@ export function settleRows(
       re: u.reason ?? null,
       v: u.verdicts ?? null,
       pi: u.providerId ?? null,
+      rs: u.rateSlotAt?.toISOString() ?? null,
     })),
   )
 }
@@ -220,10 +227,10 @@ export const SETTLE_UPDATE = (param: string) =>
      payload = m.payload || x.pp,
      sent_at = CASE WHEN x.st = 'sent' THEN x.at ELSE m.sent_at END,
      reason = coalesce(x.re, m.reason), verdicts = coalesce(x.v, m.verdicts),
-     provider_id = coalesce(x.pi, m.provider_id),
+     provider_id = coalesce(x.pi, m.provider_id), rate_slot_at = x.rs,
      lease_owner = NULL, lease_until = NULL
    FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, p uuid, id text, lo text, st text, at timestamptz,
-     er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text)
+     er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text, rs timestamptz)
    WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
    RETURNING m.workspace_id, m.profile_id, m.message_id`
 

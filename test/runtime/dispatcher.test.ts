@@ -303,6 +303,105 @@ describeEachDriver('dispatcher', (driver) => {
       await second.stop()
     })
 
+    it('over a rate limit, messages wait holding their slots, undecided, and send on them once due', async () => {
+      const http = await startHttp()
+      peers.push(http)
+      await annWith({ name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' })
+      await putChannelConfig(
+        world.db,
+        'default',
+        'webhook',
+        { url: `${http.url}/hook`, secret: 's'.repeat(24) },
+        world.clock.now(),
+      )
+      await world.db.query(`UPDATE workspaces SET settings = settings || $1::jsonb WHERE id = 'default'`, [
+        JSON.stringify({ guards: { rateLimits: { webhook: { perSecond: 1, burst: 2 } } } }),
+      ])
+      const members = Array.from({ length: 5 }, (_, i) => `m${i}`)
+      for (const m of members) await world.identify(m, {})
+      for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      const start = world.clock.now().getTime()
+      const dispatcher = makeDispatcher({
+        db: world.db,
+        clock: world.clock,
+        log: silentLogger,
+        workerId: 'rated',
+        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
+        publicUrl: 'http://localhost:3000',
+        maxRateWaitMs: 0,
+      })
+      const tat = async () =>
+        Number((await world.db.query<{ tat: number }>('SELECT tat FROM channel_rate_limits'))[0]?.tat)
+      const waiting = () =>
+        world.db.query<{ id: string; slot: Date | null; decided: Date | null }>(
+          `SELECT message_id AS id, rate_slot_at AS slot, decided_at AS decided FROM messages
+           WHERE status = 'queued' ORDER BY not_before`,
+        )
+      // The burst of two goes at once; the three others wait 1, 2 and 3 s, not yet decided.
+      await dispatcher.drain()
+      expect(http.requests).toHaveLength(2)
+      expect(await tat()).toBe(start + 5000)
+      expect((await waiting()).map((w) => [w.slot?.getTime(), w.decided])).toEqual([
+        [start + 1000, null],
+        [start + 2000, null],
+        [start + 3000, null],
+      ])
+      const [first] = await waiting()
+      const trace = await world.db.query<{ message: string }>(
+        `SELECT message FROM journey_trace WHERE kind = 'message' AND data ->> 'messageId' = $1`,
+        [first?.id],
+      )
+      expect(trace.map((t) => t.message)).toEqual([
+        `webhook:ping waits: rate limited: webhook at most 1/s, next slot ${new Date(start + 1000).toISOString()}`,
+      ])
+      // Each is sent on the slot it holds: nothing more is reserved.
+      world.clock.set(start + 1000)
+      await dispatcher.drain()
+      expect(http.requests).toHaveLength(3)
+      world.clock.set(start + 3000)
+      await dispatcher.drain()
+      expect(http.requests).toHaveLength(5)
+      expect(await tat()).toBe(start + 5000)
+      expect(await waiting()).toEqual([])
+      await dispatcher.stop()
+    })
+
+    it('a rate-limit slot missed by far (the workers were stopped) is given up for a new one', async () => {
+      const http = await startHttp()
+      peers.push(http)
+      await annWith({ name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' })
+      await putChannelConfig(
+        world.db,
+        'default',
+        'webhook',
+        { url: `${http.url}/hook`, secret: 's'.repeat(24) },
+        world.clock.now(),
+      )
+      await world.db.query(`UPDATE workspaces SET settings = settings || $1::jsonb WHERE id = 'default'`, [
+        JSON.stringify({ guards: { rateLimits: { webhook: { perSecond: 1, burst: 1 } } } }),
+      ])
+      await enqueue('msg-late', 'webhook', 'ping')
+      const start = world.clock.now().getTime()
+      // It held a slot a minute ago, and nobody sent it then.
+      await world.db.query(`UPDATE messages SET rate_slot_at = $1`, [new Date(start - 60_000)])
+      const dispatcher = makeDispatcher({
+        db: world.db,
+        clock: world.clock,
+        log: silentLogger,
+        workerId: 'late',
+        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
+        publicUrl: 'http://localhost:3000',
+        maxRateWaitMs: 0,
+      })
+      await dispatcher.drain()
+      expect(http.requests).toHaveLength(1)
+      const [row] = await world.db.query<{ tat: number; slot: Date | null }>(
+        `SELECT r.tat, m.rate_slot_at AS slot FROM channel_rate_limits r, messages m`,
+      )
+      expect([Number(row?.tat), row?.slot]).toEqual([start + 1000, null])
+      await dispatcher.stop()
+    })
+
     it('a webhook answering 500 then 200: delivered once more with the same Idempotency-Key', async () => {
       const http = await startHttp()
       peers.push(http)

@@ -37,6 +37,8 @@ export interface MessageOutcome {
   readonly reason: string
   readonly verdicts?: readonly Verdict[]
   readonly notBefore?: Date
+  /** The rate-limit slot a message deferred for the limit holds (see MessageUpdate). */
+  readonly rateSlot?: Date
   readonly countAttempt?: boolean
   /** The channel's last error (failed attempts). */
   readonly error?: string
@@ -89,6 +91,7 @@ export async function recordOutcomes(
         reason: o.reason,
         ...(o.error !== undefined ? { error: o.error } : {}),
         ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+        ...(o.rateSlot ? { rateSlotAt: o.rateSlot } : {}),
         ...(o.countAttempt ? { countAttempt: true } : {}),
         ...(o.verdicts ? { verdicts: o.verdicts } : {}),
         ...(o.providerId ? { providerId: o.providerId } : {}),

@@ -1,0 +1,4 @@
+-- The channel rate-limit slot a message holds while it waits for it (docs/guards.md): a
+-- message deferred for the rate limit keeps the slot it reserved, and sends on it when it
+-- is claimed again, instead of reserving another one behind every message queued since.
+ALTER TABLE messages ADD COLUMN rate_slot_at timestamptz;
