@@ -116,7 +116,9 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   const leaseMs = opts.leaseMs ?? 60_000
   const concurrency = opts.concurrency ?? (db.isShared ? 16 : 8)
   const decideChunk = opts.decideChunk ?? concurrency
-  const maxRateWaitMs = opts.maxRateWaitMs ?? 2_000
+  // Short: a pass waits for its lanes, and a lane sleeping for a far slot would hold back
+  // the next claim, and with it the messages of every other channel.
+  const maxRateWaitMs = opts.maxRateWaitMs ?? 250
   // A held rate-limit slot missed by more than this (the workers were stopped) is given up
   // for a new one: messages that waited out an outage are not sent in one burst.
   const heldSlotGraceMs = 10_000
