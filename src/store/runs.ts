@@ -1,5 +1,6 @@
 // Journey runs and their trace. A run's state is the engine's Run as JSON; the columns
 // beside it are what queries filter on.
+import type { EntryHistory } from '../domain/journeys/entry.ts'
 import { type Run, runFromJSON, runToJSON } from '../domain/journeys/run.ts'
 import type { TraceEntry } from '../domain/journeys/trace.ts'
 import type { Queryable } from './db.ts'
@@ -76,25 +77,39 @@ export async function loadRunsForUpdate(
   return out
 }
 
-/** Earlier entries of a profile into a journey (any version), for entry rules. */
+/**
+ * Earlier entries of a profile into a journey (any version), for entry rules: as many as
+ * `history` says they need (entryHistory), a window counted back from `now`.
+ */
 export async function pastEntries(
   db: Queryable,
   workspaceId: string,
   profileId: string,
   journeyId: string,
+  history: EntryHistory,
+  now: Date,
 ): Promise<Array<{ key: string; enteredAt: Date }>> {
+  if (history.kind === 'none') return []
   const load = async (ids: readonly string[]) => {
     // Per profile, through an index that starts with the profile (LATERAL ... OFFSET 0), whatever
     // the statistics say. `IS TRUE` keeps the journey out of the index choice: a plan through
     // the journey's index reads every run of the journey, for each profile.
+    const bound =
+      history.kind === 'first'
+        ? 'ORDER BY started_at LIMIT 1'
+        : history.kind === 'since'
+          ? 'AND started_at > $4::timestamptz OFFSET 0'
+          : 'OFFSET 0'
     const rows = await db.query<{ profile_id: string; entry_key: string; started_at: Date }>(
       `SELECT u.p AS profile_id, r.entry_key, r.started_at FROM unnest($2::uuid[]) AS u(p)
        CROSS JOIN LATERAL (
          SELECT entry_key, started_at FROM journey_runs
-         WHERE workspace_id = $1 AND profile_id = u.p AND (journey_id = $3) IS TRUE OFFSET 0
+         WHERE workspace_id = $1 AND profile_id = u.p AND (journey_id = $3) IS TRUE ${bound}
        ) r
        ORDER BY u.p, r.started_at`,
-      [workspaceId, ids, journeyId],
+      history.kind === 'since'
+        ? [workspaceId, ids, journeyId, new Date(now.getTime() - history.ms).toISOString()]
+        : [workspaceId, ids, journeyId],
     )
     const out = new Map<string, Array<{ key: string; enteredAt: Date }>>()
     for (const r of rows) {
@@ -106,6 +121,8 @@ export async function pastEntries(
     return out
   }
   const round = roundCacheOf(db)
+  // One read per journey and round: its window is counted from the first read's `now`, which
+  // is no later than the others' (decideEntry counts its own window within it).
   if (round) return [...(await round.part(`entries:${journeyId}`, workspaceId, profileId, load, []))]
   return (await load([profileId])).get(profileId) ?? []
 }

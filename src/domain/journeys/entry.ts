@@ -15,6 +15,35 @@ export interface PastEntry {
   readonly enteredAt: Date
 }
 
+/**
+ * Which earlier entries decideEntry needs for this journey, so that the runtime reads no
+ * more of a member's history than that (it grows with every entry): none, the first, those
+ * entered since `ms` before now, or all.
+ */
+export type EntryHistory =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'first' }
+  | { readonly kind: 'since'; readonly ms: number }
+  | { readonly kind: 'all' }
+
+export function entryHistory(journey: Pick<Journey, 'entry' | 'trigger'>): EntryHistory {
+  const entry = journey.entry
+  switch (entry.type) {
+    case 'once':
+      return { kind: 'first' }
+    case 'once_per_key':
+      return { kind: 'all' }
+    case 'every_time':
+      // Keyed by the event: an event's id never comes again, a time trigger's occurrence may.
+      if (journey.trigger.type === 'date' || journey.trigger.type === 'schedule') return { kind: 'all' }
+      return entry.at_most ? { kind: 'since', ms: durationMs(entry.at_most.per) } : { kind: 'none' }
+    default: {
+      const never: never = entry
+      return never
+    }
+  }
+}
+
 export type EntryDecision =
   | { readonly enter: true; readonly key: string }
   | {

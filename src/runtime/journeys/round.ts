@@ -3,6 +3,7 @@
 // event of the round may cancel what an earlier one scheduled. Reads of runs see the
 // round's own gathered runs, so a profile's second event finds what its first one did.
 import type { AdvanceResult } from '../../domain/journeys/engine.ts'
+import { entryHistory } from '../../domain/journeys/entry.ts'
 import type { Run } from '../../domain/journeys/run.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
 import type { Tx } from '../../store/db.ts'
@@ -29,12 +30,13 @@ export interface Rounds {
   trace(tx: Tx, trace: AdvanceWrites['trace'][number]): void
   /** The profile's open runs, as this round left them. */
   openRuns(tx: Tx, ws: string, profileId: string): Promise<StoredRun[]>
-  /** Earlier entries into a journey, including those of this round. */
+  /** Earlier entries into a journey, as many as its entry rule needs, including those of this round. */
   pastEntries(
     tx: Tx,
     ws: string,
     profileId: string,
-    journeyId: string,
+    journey: Pick<Journey, 'id' | 'entry' | 'trigger'>,
+    now: Date,
   ): Promise<Array<{ key: string; enteredAt: Date }>>
   /** Writes what the round of `tx` gathered. */
   flush(tx: Tx): Promise<void>
@@ -91,11 +93,19 @@ export function makeRounds(): Rounds {
     return all.filter((s) => s.run.endedAt === null)
   }
 
-  async function pastEntriesInRound(tx: Tx, ws: string, profileId: string, journeyId: string) {
-    const past = await pastEntries(tx, ws, profileId, journeyId)
+  async function pastEntriesInRound(
+    tx: Tx,
+    ws: string,
+    profileId: string,
+    journey: Pick<Journey, 'id' | 'entry' | 'trigger'>,
+    now: Date,
+  ) {
+    const history = entryHistory(journey)
+    const past = await pastEntries(tx, ws, profileId, journey.id, history, now)
     const gathered = rounds.get(tx)?.runs.get(`${ws}/${profileId}`)
+    if (history.kind === 'none') return past
     for (const run of gathered?.values() ?? [])
-      if (run.journeyId === journeyId && !past.some((p) => p.key === run.key))
+      if (run.journeyId === journey.id && !past.some((p) => p.key === run.key))
         past.push({ key: run.key, enteredAt: run.enteredAt })
     return past
   }

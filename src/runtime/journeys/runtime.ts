@@ -247,7 +247,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
     inRound = false,
   ): Promise<void> {
     const { journey, version } = live
-    const past = await rounds.pastEntries(tx, ws, profile.profileId, journey.id)
+    const past = await rounds.pastEntries(tx, ws, profile.profileId, journey, now)
     const decision = decideEntry(journey, event, past, now, profile)
     if (!decision.enter) {
       const trace = { workspaceId: ws, profileId: profile.profileId, entries: [decision.trace] }
@@ -358,7 +358,7 @@ export function makeJourneyRuntime(opts: JourneyRuntimeOptions): JourneyRuntime 
           rounds.openRuns(tx, ws, first),
           ...live
             .filter(({ journey }) => journey.trigger.type === 'event' && names.has(journey.trigger.event))
-            .map(({ journey }) => rounds.pastEntries(tx, ws, first, journey.id)),
+            .map(({ journey }) => rounds.pastEntries(tx, ws, first, journey, round.now)),
         ])
       }),
     )

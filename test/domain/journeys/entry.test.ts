@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { decideEntry } from '../../../src/domain/journeys/entry.ts'
+import {
+  decideEntry,
+  type EntryHistory,
+  entryHistory,
+  type PastEntry,
+} from '../../../src/domain/journeys/entry.ts'
 import { matchesTrigger } from '../../../src/domain/journeys/trigger.ts'
 import type { Journey, Trigger } from '../../../src/domain/journeys/types.ts'
 import { evaluate, MemoryHistory, profile } from '../../helpers/journey-conditions.ts'
@@ -62,6 +67,86 @@ describe('decideEntry', () => {
       { key: 'b', enteredAt: ago(2) },
     ]
     expect(decideEntry(rule, event('X', now), oneOld, now).enter).toBe(true)
+  })
+})
+
+describe('entryHistory: the earlier entries a rule needs', () => {
+  const withTrigger = (entry: Journey['entry'], trigger: Trigger): Journey => ({ ...j(entry), trigger })
+  const date: Trigger = { type: 'date', trait: 'renewal_at', offset: '-7d' }
+
+  it('names the part of the history each rule reads', () => {
+    expect(entryHistory(j({ type: 'once' }))).toEqual({ kind: 'first' })
+    expect(entryHistory(j({ type: 'every_time' }))).toEqual({ kind: 'none' })
+    expect(entryHistory(j({ type: 'every_time', at_most: { count: 1, per: '1d' } }))).toEqual({
+      kind: 'since',
+      ms: 86_400_000,
+    })
+    expect(entryHistory(withTrigger({ type: 'every_time' }, date))).toEqual({ kind: 'all' })
+    expect(entryHistory(j({ type: 'once_per_key', key: '{{ event.properties.id }}' }))).toEqual({
+      kind: 'all',
+    })
+  })
+
+  /** What the store reads for `need` out of the whole history (ordered by entry time). */
+  const read = (need: EntryHistory, all: readonly PastEntry[]): PastEntry[] => {
+    switch (need.kind) {
+      case 'none':
+        return []
+      case 'first':
+        return all.slice(0, 1)
+      case 'since':
+        return all.filter((p) => p.enteredAt.getTime() > now.getTime() - need.ms)
+      case 'all':
+        return [...all]
+    }
+  }
+
+  it('decides as with the whole history, for every rule and many histories', () => {
+    const rules: Journey[] = [
+      j({ type: 'once' }),
+      j({ type: 'every_time' }),
+      j({ type: 'every_time', at_most: { count: 2, per: '1d' } }),
+      j({ type: 'once_per_key', key: 'c-{{ event.properties.comment_id }}' }),
+      j({
+        type: 'once_per_key',
+        key: 'c-{{ event.properties.comment_id }}',
+        at_most: { count: 1, per: '7d' },
+      }),
+      withTrigger({ type: 'every_time' }, date),
+    ]
+    let seed = 7
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed / 2_147_483_648
+    }
+    // The decision, and the runtime's check that the key was not entered already.
+    const outcome = (rule: Journey, e: ReturnType<typeof event>, past: readonly PastEntry[]) => {
+      const d = decideEntry(rule, e, past, now)
+      return d.enter ? { ...d, again: past.some((p) => p.key === d.key) } : d
+    }
+    const seen = new Set<string>()
+    for (let round = 0; round < 200; round++) {
+      const e = event('X', now, { comment_id: Math.floor(random() * 4) })
+      const all = Array.from({ length: Math.floor(random() * 6) }, () => ({
+        key: random() < 0.2 ? `event:${e.id}` : `c-${Math.floor(random() * 4)}`,
+        enteredAt: ago(random() * 24 * 10),
+      })).sort((a, b) => a.enteredAt.getTime() - b.enteredAt.getTime())
+      for (const rule of rules) {
+        // An event trigger's own key is never in a real history: its event is new.
+        const real = rule.trigger.type === 'event' ? all.filter((p) => p.key !== `event:${e.id}`) : all
+        const whole = outcome(rule, e, real)
+        expect(outcome(rule, e, read(entryHistory(rule), real))).toEqual(whole)
+        seen.add(whole.enter ? `enter${'again' in whole && whole.again ? ' again' : ''}` : whole.reason)
+      }
+    }
+    // The histories drawn reach every kind of decision.
+    expect([...seen].sort()).toEqual([
+      'already_entered',
+      'already_entered_for_key',
+      'enter',
+      'enter again',
+      'rate_limited',
+    ])
   })
 })
 
