@@ -101,7 +101,11 @@ interface MessageRow {
   rate_slot_at: Date | null
 }
 
-/** Claims due queued messages (or ones whose sender died) for `owner`. */
+/**
+ * Claims due queued messages (or ones whose sender died) for `owner`: first those holding a
+ * rate-limit slot that has come (they must go on it, and a backlog of new messages due
+ * earlier would keep them waiting past it), then the others, oldest first.
+ */
 export async function claimDueMessages(
   db: Queryable,
   owner: string,
@@ -109,20 +113,24 @@ export async function claimDueMessages(
   limit: number,
   leaseMs: number,
 ): Promise<QueuedMessage[]> {
-  const rows = await db.query<MessageRow>(
-    `UPDATE messages m SET status = 'sending', lease_owner = $1,
-       lease_until = $2::timestamptz + make_interval(secs => $4::double precision / 1000), updated_at = $2
-     FROM (
-       SELECT workspace_id, profile_id, message_id FROM messages
-       WHERE status IN ('queued', 'sending') AND not_before <= $2 AND (lease_until IS NULL OR lease_until < $2)
-       ORDER BY not_before
-       LIMIT $3
-       FOR UPDATE SKIP LOCKED
-     ) due
-     WHERE m.workspace_id = due.workspace_id AND m.profile_id = due.profile_id AND m.message_id = due.message_id
-     RETURNING m.*`,
-    [owner, now.toISOString(), limit, leaseMs],
-  )
+  const claim = (held: boolean, n: number) =>
+    db.query<MessageRow>(
+      `UPDATE messages m SET status = 'sending', lease_owner = $1,
+         lease_until = $2::timestamptz + make_interval(secs => $4::double precision / 1000), updated_at = $2
+       FROM (
+         SELECT workspace_id, profile_id, message_id FROM messages
+         WHERE status IN ('queued', 'sending') AND not_before <= $2 AND (lease_until IS NULL OR lease_until < $2)
+           ${held ? 'AND rate_slot_at IS NOT NULL' : ''}
+         ORDER BY not_before
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ) due
+       WHERE m.workspace_id = due.workspace_id AND m.profile_id = due.profile_id AND m.message_id = due.message_id
+       RETURNING m.*`,
+      [owner, now.toISOString(), n, leaseMs],
+    )
+  const held = await claim(true, limit)
+  const rows = held.length < limit ? [...held, ...(await claim(false, limit - held.length))] : held
   return rows
     .map((r) => ({
       workspaceId: r.workspace_id,

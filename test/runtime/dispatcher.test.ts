@@ -366,6 +366,26 @@ describeEachDriver('dispatcher', (driver) => {
       await dispatcher.stop()
     })
 
+    it('a message whose held slot has come is claimed before a backlog of new messages due earlier', async () => {
+      await annWith(hello)
+      for (const id of ['new-1', 'new-2', 'new-3']) await enqueue(id, 'in_app', 'hello')
+      const slot = new Date(world.clock.now().getTime() + 5_000)
+      await enqueue('held', 'in_app', 'hello')
+      await world.db.query(
+        `UPDATE messages SET not_before = $1, rate_slot_at = $1 WHERE message_id = 'held'`,
+        [slot],
+      )
+      world.clock.set(slot)
+      const first = await claimDueMessages(world.db, 'w', world.clock.now(), 2, 60_000)
+      // Of the two claimed, one is the held message, its slot read back with it.
+      expect(first.map((m) => [m.messageId, m.rateSlotAt]).sort()).toEqual([
+        ['held', slot],
+        ['new-1', null],
+      ])
+      const rest = await claimDueMessages(world.db, 'w', world.clock.now(), 5, 60_000)
+      expect(rest.map((m) => m.messageId)).toEqual(['new-2', 'new-3'])
+    })
+
     it('a rate-limit slot missed by far (the workers were stopped) is given up for a new one', async () => {
       const http = await startHttp()
       peers.push(http)
