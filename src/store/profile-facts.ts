@@ -222,13 +222,20 @@ export async function loadEventFactsOfProfiles(
     timestamp: Date
     payload: Record<string, unknown>
   }>(
+    // Each (profile, name) through events_profile_name, newest first and at most `limit`
+    // (the `limit` newest of all the names are among them), whatever the statistics say.
     `SELECT profile_id, message_id, type, name, timestamp, payload FROM (
-       SELECT profile_id, message_id, type, name, timestamp, payload,
-         row_number() OVER (PARTITION BY profile_id ORDER BY timestamp DESC) AS n
-       FROM events
-       WHERE workspace_id = $1 AND profile_id = ANY($2::uuid[]) AND name = ANY($3::text[])
+       SELECT u.p AS profile_id, e.message_id, e.type, e.name, e.timestamp, e.payload,
+         row_number() OVER (PARTITION BY u.p ORDER BY e.timestamp DESC) AS n
+       FROM unnest($2::uuid[]) AS u(p)
+       CROSS JOIN unnest($3::text[]) AS w(name)
+       CROSS JOIN LATERAL (
+         SELECT message_id, type, name, timestamp, payload FROM events
+         WHERE workspace_id = $1 AND profile_id = u.p AND name = w.name
+         ORDER BY timestamp DESC LIMIT $4
+       ) e
      ) e WHERE n <= $4 ORDER BY profile_id, timestamp DESC`,
-    [workspaceId, profileIds, names, limit],
+    [workspaceId, [...new Set(profileIds)], [...new Set(names)], limit],
   )
   for (const r of rows) out.get(r.profile_id)?.push({ ...eventFactsOf(r), messageId: r.message_id })
   return out
