@@ -11,7 +11,8 @@
 //   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof",
 //   BENCH_VERBOSE=1 for the latency of each second, where the slowest pings spent it and the
 //   cores each process used (from /proc, Linux),
-//   BENCH_KEEP=1 to keep the database for a look afterwards)
+//   BENCH_KEEP=1 to keep the database for a look afterwards, BENCH_EMAIL_RATE=<n>|off for the
+//   workspace's email rate limit in the latency part instead of the default 50/s)
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
@@ -42,6 +43,8 @@ const rate = Number(process.env.BENCH_RATE ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 /** Seconds of the same load before the measured ones (a running node has its code compiled and its statements prepared). */
 const warmup = Number(process.env.BENCH_WARMUP ?? 2)
+/** The workspace's email rate limit in the latency part, per second (or `off`); default the policy's. */
+const emailRate = process.env.BENCH_EMAIL_RATE
 /** `timers` or `latency` to run one part only. */
 const part = process.env.BENCH_PART
 const WRITE_KEY = 'nwk_bench_engine'
@@ -241,6 +244,13 @@ const percentile = (sorted: number[], p: number) =>
 async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-engine-'))
   await publish(db, instantJourney)
+  if (emailRate !== undefined) {
+    // The workspace's email rate limit instead of the default (50/s): `off` for none.
+    const limit = emailRate === 'off' ? null : { perSecond: Number(emailRate), burst: Number(emailRate) }
+    await db.query(`UPDATE workspaces SET settings = settings || $1::jsonb WHERE id = 'default'`, [
+      JSON.stringify({ guards: { rateLimits: { email: limit } } }),
+    ])
+  }
   // A real message: the dispatcher renders it and hands it to the local mailbox (the default
   // channel without NUDGE_SMTP_URL). Transactional, so the default cap and quiet hours let it by.
   await saveTemplates(
