@@ -8,7 +8,7 @@ import { decide, historyHorizon } from '../domain/guards/decide.ts'
 import { dedupeKeyOf } from '../domain/guards/dedupe.ts'
 import { nextAction, statusOf, summarize } from '../domain/guards/outcome.ts'
 import type { ChannelRate } from '../domain/guards/policy.ts'
-import { slotsFromTat } from '../domain/guards/rate-limit.ts'
+import { emissionInterval, slotsFromTat } from '../domain/guards/rate-limit.ts'
 import type { Channel, GuardState, SendRequest } from '../domain/guards/types.ts'
 import { formatLocal } from '../domain/guards/zoned-time.ts'
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from '../domain/messages/retry.ts'
@@ -29,6 +29,7 @@ import {
   recordDecisions,
   releaseMessages,
   settleMessage,
+  settleMessages,
 } from '../store/messages.ts'
 import { lockRecipients, type RecipientProfile } from '../store/profiles/recipient.ts'
 import { pushSubscriptionsOf, removePushSubscription } from '../store/push-subscriptions.ts'
@@ -43,12 +44,7 @@ import {
   recipientOf,
   sendRequestOf,
 } from './dispatch/compose.ts'
-import {
-  type MessageOutcome,
-  type OutcomeToRecord,
-  recordOutcome,
-  recordOutcomes,
-} from './dispatch/record.ts'
+import { type MessageOutcome, type OutcomeToRecord, recordOutcomes } from './dispatch/record.ts'
 import { makeSettler } from './dispatch/settler.ts'
 import { loadWorkspaces, type WorkspaceContext } from './dispatch/workspace.ts'
 import { makeLoop } from './loop.ts'
@@ -93,7 +89,6 @@ type Plan =
       readonly deliver: true
       readonly sender: ChannelSender
       readonly message: OutgoingMessage
-      readonly rate: ChannelRate | null
       readonly email: string | undefined
       /** The identity the message's delivery event carries. */
       readonly identity: EventIdentity | undefined
@@ -119,9 +114,10 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   // Short: a pass waits for its lanes, and a lane sleeping for a far slot would hold back
   // the next claim, and with it the messages of every other channel.
   const maxRateWaitMs = opts.maxRateWaitMs ?? 250
-  // A held rate-limit slot missed by more than this (the workers were stopped) is given up
-  // for a new one: messages that waited out an outage are not sent in one burst.
-  const heldSlotGraceMs = 10_000
+  // A held rate-limit slot missed by more than the channel's burst window (at least 1 s: the
+  // workers were stopped, or a pass was held up by a slow channel) is given up for a new one,
+  // so late messages never leave more than a burst ahead of the rate.
+  const heldSlotGraceMs = (rate: ChannelRate) => Math.max(1_000, rate.burst * emissionInterval(rate))
   // How long a decision made with the batch stays good enough to send on.
   const freshMs = Math.min(5_000, leaseMs / 4)
   const retry = opts.retry ?? DEFAULT_RETRY_POLICY
@@ -296,7 +292,6 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
           deliver: true,
           sender: opened.channel,
           message: composed.message,
-          rate: action.rateLimit,
           email,
           identity: identityOf(profile),
         },
@@ -347,7 +342,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       const group = `${m.workspaceId}\u0000${m.channel}`
       rates.set(group, rate)
       const held = m.rateSlotAt?.getTime()
-      if (held !== undefined && held >= nowMs - heldSlotGraceMs) slots.set(messageKey(m), held)
+      if (held !== undefined && held >= nowMs - heldSlotGraceMs(rate)) slots.set(messageKey(m), held)
       else groups.set(group, [...(groups.get(group) ?? []), m])
     }
     for (const [group, list] of groups) {
@@ -418,27 +413,13 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
   }
 
   /**
-   * Sends a decided message (waiting for its rate-limit slot: `slot` when it holds one, else
-   * one reserved now) and records the result.
+   * Sends a decided message, at its rate-limit slot when it has one (rateSlots gave every
+   * message of a limited channel one, at most maxRateWaitMs away), and records the result.
    */
-  async function deliver(m: QueuedMessage, plan: Plan, startedAt: Date, slot?: number): Promise<void> {
+  async function deliver(m: QueuedMessage, plan: Plan, slot?: number): Promise<void> {
     if (!plan.deliver) return
-    if (plan.rate) {
-      const at =
-        slot ??
-        slotsFromTat(
-          await reserveRateSlots(db, m.workspaceId, m.channel, plan.rate, startedAt.getTime()),
-          plan.rate,
-          startedAt.getTime(),
-        )[0] ??
-        startedAt.getTime()
-      const waitMs = at - startedAt.getTime()
-      if (waitMs > maxRateWaitMs) {
-        await recordOutcome(db, m, rateLimited(m, plan.rate, at), startedAt)
-        return
-      }
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
-    }
+    const waitMs = slot === undefined ? 0 : slot - clock.now().getTime()
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
     const result = await plan.sender.send(plan.message, { signal: abort.signal })
     const now = clock.now()
     const outcome = outcomeOf(m, result, now)
@@ -493,8 +474,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         const now = clock.now()
         plan = (await db.transaction((tx) => decideMany(tx, [m], workspaces, now))).get(messageKey(m))
       }
-      // The rate limit counts from now: a lane may reach a batch's message well after it was decided.
-      if (plan?.deliver) await deliver(m, plan, clock.now(), slot)
+      if (plan?.deliver) await deliver(m, plan, slot)
       // An outcome decided without a send was written with its event but without NOTIFY (see
       // recordOutcome): wake the processors. A delivery's settle wakes them itself.
       else await wakeProcessors()
@@ -525,7 +505,25 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         )
       }
     }
-    const { slots, deferred } = await rateSlots(claimed, workspaces, clock.now())
+    let taken: Awaited<ReturnType<typeof rateSlots>>
+    try {
+      taken = await rateSlots(claimed, workspaces, clock.now())
+    } catch (err) {
+      // Without their slots they must not go: back to the queue for a while, not left
+      // claimed until their lease runs out.
+      log.error({ err }, 'reserving rate-limit slots failed; the batch is put back in the queue')
+      const now = clock.now()
+      const at = new Date(now.getTime() + 30_000)
+      await settleMessages(
+        db,
+        claimed.map((m) => ({
+          message: m,
+          update: { status: 'queued', at: now, notBefore: at, error: String(err) },
+        })),
+      ).catch(() => {})
+      return claimed.length
+    }
+    const { slots, deferred } = taken
     // One profile's messages in order, one after the other; profiles side by side.
     const lanes = new Map<string, QueuedMessage[]>()
     for (const m of claimed) {

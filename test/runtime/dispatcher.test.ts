@@ -303,7 +303,8 @@ describeEachDriver('dispatcher', (driver) => {
       await second.stop()
     })
 
-    it('over a rate limit, messages wait holding their slots, undecided, and send on them once due', async () => {
+    /** ann and a webhook peer, the webhook channel limited to `perSecond` with `burst`. */
+    async function rateLimitedWebhook(perSecond: number, burst: number): Promise<HttpPeer> {
       const http = await startHttp()
       peers.push(http)
       await annWith({ name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' })
@@ -315,8 +316,13 @@ describeEachDriver('dispatcher', (driver) => {
         world.clock.now(),
       )
       await world.db.query(`UPDATE workspaces SET settings = settings || $1::jsonb WHERE id = 'default'`, [
-        JSON.stringify({ guards: { rateLimits: { webhook: { perSecond: 1, burst: 2 } } } }),
+        JSON.stringify({ guards: { rateLimits: { webhook: { perSecond, burst } } } }),
       ])
+      return http
+    }
+
+    it('over a rate limit, messages wait holding their slots, undecided, and send on them once due', async () => {
+      const http = await rateLimitedWebhook(1, 2)
       const members = Array.from({ length: 5 }, (_, i) => `m${i}`)
       for (const m of members) await world.identify(m, {})
       for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
@@ -387,19 +393,7 @@ describeEachDriver('dispatcher', (driver) => {
     })
 
     it('a rate-limit slot missed by far (the workers were stopped) is given up for a new one', async () => {
-      const http = await startHttp()
-      peers.push(http)
-      await annWith({ name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' })
-      await putChannelConfig(
-        world.db,
-        'default',
-        'webhook',
-        { url: `${http.url}/hook`, secret: 's'.repeat(24) },
-        world.clock.now(),
-      )
-      await world.db.query(`UPDATE workspaces SET settings = settings || $1::jsonb WHERE id = 'default'`, [
-        JSON.stringify({ guards: { rateLimits: { webhook: { perSecond: 1, burst: 1 } } } }),
-      ])
+      const http = await rateLimitedWebhook(1, 1)
       await enqueue('msg-late', 'webhook', 'ping')
       const start = world.clock.now().getTime()
       // It held a slot a minute ago, and nobody sent it then.

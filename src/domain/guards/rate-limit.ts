@@ -3,7 +3,8 @@
 // one number per (workspace, channel), the theoretical arrival time `tat`, so a single
 // PostgreSQL row updated with one atomic statement serves every worker (docs/guards.md
 // gives the SQL). decide() only says which limit applies; the dispatcher reserves the
-// slot after the decision, because the reservation must be atomic across workers.
+// slots of a claimed batch in the database, before deciding its messages, because the
+// reservation must be atomic across workers.
 import type { Guard } from './context.ts'
 import type { ChannelRate } from './policy.ts'
 
