@@ -1,7 +1,7 @@
 // Journey runs and their trace. A run's state is the engine's Run as JSON; the columns
 // beside it are what queries filter on.
 import type { EntryHistory } from '../domain/journeys/entry.ts'
-import { type Run, runFromJSON, runToJSON } from '../domain/journeys/run.ts'
+import { type Run, runFromJSON } from '../domain/journeys/run.ts'
 import type { TraceEntry } from '../domain/journeys/trace.ts'
 import type { Queryable } from './db.ts'
 import { roundCacheOf } from './round-cache.ts'
@@ -149,7 +149,8 @@ export function runRows(
       v: run.version,
       k: run.key,
       st: run.status,
-      s: runToJSON(run),
+      // The run itself: stringified once here, its dates as ISO strings (what runToJSON makes).
+      s: run,
       a: run.enteredAt.toISOString(),
       u: run.updatedAt.toISOString(),
       e: run.endedAt?.toISOString() ?? null,
