@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { TemplateDefinition } from '../../src/domain/templates/types.ts'
 import { silentLogger } from '../../src/log.ts'
 import { makeChannelPool } from '../../src/runtime/dispatch/channel-pool.ts'
-import { makeDispatcher } from '../../src/runtime/dispatcher.ts'
+import { type DispatcherOptions, makeDispatcher } from '../../src/runtime/dispatcher.ts'
 import { putChannelConfig } from '../../src/store/channel-configs.ts'
 import { claimDueMessages, enqueueMessages, getMessage } from '../../src/store/messages.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
@@ -267,6 +267,18 @@ describeEachDriver('dispatcher', (driver) => {
       ])
     }
 
+    /** A dispatcher of another worker on the same outbox. */
+    const otherDispatcher = (workerId: string, opts: Partial<DispatcherOptions>) =>
+      makeDispatcher({
+        db: world.db,
+        clock: world.clock,
+        log: silentLogger,
+        workerId,
+        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
+        publicUrl: 'http://localhost:3000',
+        ...opts,
+      })
+
     it('two workers draining the same outbox send every message once, and a dedupe key once', async () => {
       const http = await startHttp()
       peers.push(http)
@@ -279,15 +291,7 @@ describeEachDriver('dispatcher', (driver) => {
       // Ten triggers of the same reminder for ann, with one dedupe key.
       for (let i = 0; i < 10; i++)
         await enqueue(`msg-ann-${i}`, 'webhook', 'ping', 'ann', { dedupeKey: 'reminder' })
-      const second = makeDispatcher({
-        db: world.db,
-        clock: world.clock,
-        log: silentLogger,
-        workerId: 'second',
-        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
-        publicUrl: 'http://localhost:3000',
-        batchSize: 3,
-      })
+      const second = otherDispatcher('second', { batchSize: 3 })
       const [a, b] = await Promise.all([world.workers.dispatcher.drain(), second.drain()])
       expect(a + b).toBe(22)
       const keys = http.requests.map((r) => String(r.headers['idempotency-key']))
@@ -327,15 +331,7 @@ describeEachDriver('dispatcher', (driver) => {
       for (const m of members) await world.identify(m, {})
       for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
       const start = world.clock.now().getTime()
-      const dispatcher = makeDispatcher({
-        db: world.db,
-        clock: world.clock,
-        log: silentLogger,
-        workerId: 'rated',
-        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
-        publicUrl: 'http://localhost:3000',
-        maxRateWaitMs: 0,
-      })
+      const dispatcher = otherDispatcher('rated', { maxRateWaitMs: 0 })
       const tat = async () =>
         Number((await world.db.query<{ tat: number }>('SELECT tat FROM channel_rate_limits'))[0]?.tat)
       const waiting = () =>
@@ -398,15 +394,7 @@ describeEachDriver('dispatcher', (driver) => {
       const start = world.clock.now().getTime()
       // It held a slot a minute ago, and nobody sent it then.
       await world.db.query(`UPDATE messages SET rate_slot_at = $1`, [new Date(start - 60_000)])
-      const dispatcher = makeDispatcher({
-        db: world.db,
-        clock: world.clock,
-        log: silentLogger,
-        workerId: 'late',
-        channels: makeChannelPool({ clock: world.clock, dataDir: tmpdir() }, {}),
-        publicUrl: 'http://localhost:3000',
-        maxRateWaitMs: 0,
-      })
+      const dispatcher = otherDispatcher('late', { maxRateWaitMs: 0 })
       await dispatcher.drain()
       expect(http.requests).toHaveLength(1)
       const [row] = await world.db.query<{ tat: number; slot: Date | null }>(
