@@ -368,6 +368,28 @@ describeEachDriver('dispatcher', (driver) => {
       await dispatcher.stop()
     })
 
+    it('when its slots cannot be reserved, a batch goes back to the queue for 30 s, not sent', async () => {
+      const http = await rateLimitedWebhook(10, 10)
+      for (const m of ['m1', 'm2']) await world.identify(m, {})
+      for (const m of ['m1', 'm2']) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      const start = world.clock.now().getTime()
+      await world.db.exec('ALTER TABLE channel_rate_limits RENAME TO channel_rate_limits_away')
+      await world.workers.dispatcher.drain()
+      expect(http.requests).toHaveLength(0)
+      const rows = await world.db.query<{ status: string; nb: Date; owner: string | null; error: string }>(
+        `SELECT status, not_before AS nb, lease_owner AS owner, last_error AS error FROM messages ORDER BY message_id`,
+      )
+      expect(rows.map((r) => [r.status, r.nb.getTime() - start, r.owner])).toEqual([
+        ['queued', 30_000, null],
+        ['queued', 30_000, null],
+      ])
+      expect(rows[0]?.error).toContain('channel_rate_limits')
+      await world.db.exec('ALTER TABLE channel_rate_limits_away RENAME TO channel_rate_limits')
+      world.clock.advance(30_000)
+      await world.workers.dispatcher.drain()
+      expect(http.requests).toHaveLength(2)
+    })
+
     it('a message whose held slot has come is claimed before a backlog of new messages due earlier', async () => {
       await annWith(hello)
       for (const id of ['new-1', 'new-2', 'new-3']) await enqueue(id, 'in_app', 'hello')
