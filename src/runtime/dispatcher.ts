@@ -343,7 +343,11 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
       rates.set(group, rate)
       const held = m.rateSlotAt?.getTime()
       if (held !== undefined && held >= nowMs - heldSlotGraceMs(rate)) slots.set(messageKey(m), held)
-      else groups.set(group, [...(groups.get(group) ?? []), m])
+      else {
+        const list = groups.get(group)
+        if (list) list.push(m)
+        else groups.set(group, [m])
+      }
     }
     for (const [group, list] of groups) {
       const rate = rates.get(group) as ChannelRate

@@ -102,8 +102,8 @@ export function makeRounds(): Rounds {
   ) {
     const history = entryHistory(journey)
     const past = await pastEntries(tx, ws, profileId, journey.id, history, now)
-    const gathered = rounds.get(tx)?.runs.get(`${ws}/${profileId}`)
     if (history.kind === 'none') return past
+    const gathered = rounds.get(tx)?.runs.get(`${ws}/${profileId}`)
     for (const run of gathered?.values() ?? [])
       if (run.journeyId === journey.id && !past.some((p) => p.key === run.key))
         past.push({ key: run.key, enteredAt: run.enteredAt })
