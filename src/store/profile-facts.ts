@@ -3,6 +3,7 @@
 
 import { scoreAt } from '../domain/community/score.ts'
 import type { EventFacts, ProfileFacts } from '../domain/conditions/types.ts'
+import { PAGE_COUNTER, SCREEN_COUNTER } from '../domain/profiles/state.ts'
 import type { Queryable } from './db.ts'
 import { type ProfileRecord, roundCacheOf } from './round-cache.ts'
 
@@ -224,16 +225,26 @@ export async function loadEventFactsOfProfiles(
   }>(
     // Each (profile, name) through events_profile_name, newest first and at most `limit`
     // (the `limit` newest of all the names are among them), whatever the statistics say.
+    // Only the names the member has a counter of are looked up (one read of its counters,
+    // in the same order as its events: a processed track event counts under its name):
+    // most members have done few of the names a funnel or a journey asks about. A page or
+    // screen view counts under one name for all pages, so a member who has any is looked
+    // up for every name.
     `SELECT profile_id, message_id, type, name, timestamp, payload FROM (
        SELECT u.p AS profile_id, e.message_id, e.type, e.name, e.timestamp, e.payload,
          row_number() OVER (PARTITION BY u.p ORDER BY e.timestamp DESC) AS n
        FROM unnest($2::uuid[]) AS u(p)
+       CROSS JOIN LATERAL (
+         SELECT coalesce(array_agg(c.event), '{}') AS done FROM profile_event_counters c
+         WHERE c.workspace_id = $1 AND c.profile_id = u.p
+       ) k
        CROSS JOIN unnest($3::text[]) AS w(name)
        CROSS JOIN LATERAL (
          SELECT message_id, type, name, timestamp, payload FROM events
          WHERE workspace_id = $1 AND profile_id = u.p AND name = w.name
          ORDER BY timestamp DESC LIMIT $4
        ) e
+       WHERE w.name = ANY(k.done) OR k.done && ARRAY['${PAGE_COUNTER}', '${SCREEN_COUNTER}']
      ) e WHERE n <= $4 ORDER BY profile_id, timestamp DESC`,
     [workspaceId, [...new Set(profileIds)], [...new Set(names)], limit],
   )

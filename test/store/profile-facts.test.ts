@@ -2,6 +2,8 @@
 // criteria read it: newest first, the `limit` newest of all the names asked for, and
 // nothing of other names or other members.
 import { afterEach, expect, it } from 'vitest'
+import { partitionOf } from '../../src/domain/events/partition.ts'
+import { insertEvents } from '../../src/store/events.ts'
 import { loadEventFactsOfProfiles } from '../../src/store/profile-facts.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
@@ -42,5 +44,48 @@ describeEachDriver('profile facts: event history', (driver) => {
     ])
     expect(await read(['Shared', 'Never Done'])).toEqual([['Shared 10:03'], []])
     expect(await read([])).toEqual([[], []])
+  })
+
+  it('finds a page view by its page name, and what a member did only once it is processed', async () => {
+    world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    // A page view counts under one counter for all pages, not under its name.
+    const now = world.clock.now()
+    const page = (id: string, userId: string, name: string) => ({
+      workspaceId: 'default',
+      messageId: id,
+      type: 'page' as const,
+      name,
+      userId,
+      anonymousId: null,
+      timestamp: now,
+      receivedAt: now,
+      partition: partitionOf('default', userId, null),
+      payload: { type: 'page', userId, name },
+    })
+    await insertEvents(world.db, [page('p1', 'cat', 'Pricing')])
+    await world.track('dan', 'Liked')
+    await world.workers.drain()
+    const ids = new Map(
+      (
+        await world.db.query<{ user_id: string; profile_id: string }>(
+          'SELECT user_id, profile_id FROM profiles',
+        )
+      ).map((r) => [r.user_id, r.profile_id]),
+    )
+    const cat = ids.get('cat') as string
+    const dan = ids.get('dan') as string
+    const names = async (profile: string, asked: string[]) =>
+      ((await loadEventFactsOfProfiles(world.db, 'default', [profile], asked)).get(profile) ?? []).map(
+        (e) => e.name,
+      )
+    expect(await names(cat, ['Pricing', 'Liked'])).toEqual(['Pricing'])
+    expect(await names(dan, ['Pricing', 'Liked'])).toEqual(['Liked'])
+    // An event filed under the member but not yet processed (not counted) is not history yet.
+    await world.db.query(
+      `INSERT INTO events (workspace_id, message_id, type, name, partition, timestamp, received_at, payload, profile_id)
+       VALUES ('default', 'pending-1', 'track', 'Shared', 0, $1, $1, '{}', $2)`,
+      [now.toISOString(), dan],
+    )
+    expect(await names(dan, ['Shared', 'Liked'])).toEqual(['Liked'])
   })
 })
