@@ -159,10 +159,15 @@ export async function eventIdentities(
     kind: 'user_id' | 'anonymous_id'
     value: string
   }>(
-    `SELECT DISTINCT ON (i.workspace_id, i.profile_id) i.workspace_id, i.profile_id, i.kind, i.value
-     FROM profile_identities i JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
-       ON i.workspace_id = x.w AND i.profile_id = x.p
-     ORDER BY i.workspace_id, i.profile_id, i.kind = 'user_id' DESC, i.first_seen_at, i.value`,
+    // Each profile's identities through profile_identities_profile (LATERAL): joined as sets,
+    // the planner, expecting 100 keys of the JSON, read every identity of the workspace.
+    `SELECT x.w AS workspace_id, x.p AS profile_id, i.kind, i.value
+     FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
+     CROSS JOIN LATERAL (
+       SELECT i.kind, i.value FROM profile_identities i
+       WHERE i.workspace_id = x.w AND i.profile_id = x.p
+       ORDER BY i.kind = 'user_id' DESC, i.first_seen_at, i.value LIMIT 1
+     ) i`,
     [JSON.stringify(keys)],
   )
   return new Map(

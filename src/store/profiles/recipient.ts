@@ -46,11 +46,18 @@ export async function lockRecipients(
     timezone: string | null
     anonymous_ids: string[] | null
   }>(
+    // One key lookup per profile, and its identities through profile_identities_profile
+    // (the kind is filtered after): joined as sets, the planner, expecting 100 keys of the
+    // JSON, read every profile of the workspace, and it could read a workspace's every
+    // anonymous identity through the identities' key (workspace, kind, value) for each.
     `SELECT p.workspace_id, p.profile_id, p.user_id, p.traits, p.timezone,
-       (SELECT array_agg(i.value ORDER BY i.first_seen_at, i.value) FROM profile_identities i
-        WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.profile_id AND i.kind = 'anonymous_id') AS anonymous_ids
-     FROM profiles p JOIN jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
-       ON p.workspace_id = x.w AND p.profile_id = x.p`,
+       (SELECT array_agg(i.value ORDER BY i.first_seen_at, i.value) FILTER (WHERE i.kind = 'anonymous_id')
+        FROM profile_identities i
+        WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.profile_id) AS anonymous_ids
+     FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid)
+     CROSS JOIN LATERAL (
+       SELECT * FROM profiles p WHERE p.workspace_id = x.w AND p.profile_id = x.p LIMIT 1
+     ) p`,
     [JSON.stringify(keys.map((k) => ({ w: k.workspaceId, p: k.profileId })))],
   )
   for (const r of rows)
