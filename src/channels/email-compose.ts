@@ -48,7 +48,12 @@ export interface ComposeDefaults {
   readonly messageIdDomain?: string | undefined
   /** False: the envelope sender stays the From address even when the message has a bounce address. */
   readonly verp?: boolean | undefined
+  /** Set: the mail carries its Message-ID as Postmark metadata, which Postmark's webhooks return. */
+  readonly postmark?: object | undefined
 }
+
+/** Postmark keeps metadata values of at most 80 characters. */
+const POSTMARK_METADATA_MAX = 80
 
 export function composeMail(
   message: OutgoingMessage,
@@ -68,6 +73,11 @@ export function composeMail(
     'X-Nudge-Message-Id': message.id,
     ...message.email?.headers,
   }
+  // Postmark's webhooks return a mail's metadata, not its Message-ID header (SMTP: headers
+  // named X-PM-Metadata-<key>, which Postmark removes before delivery).
+  const bare = messageId.slice(1, -1)
+  if (defaults.postmark && bare.length <= POSTMARK_METADATA_MAX)
+    headers['X-PM-Metadata-nudge-message-id'] = bare
   let list: SendMailOptions['list']
   if (message.category === 'marketing') {
     const https = message.email?.unsubscribeUrl

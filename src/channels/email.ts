@@ -1,6 +1,7 @@
 // Email over SMTP with pooled connections (nodemailer), configured by one URL:
 // smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (TLS).
 // Without a URL the channel writes to the local mailbox instead, so nothing is lost offline.
+import { createPublicKey } from 'node:crypto'
 import nodemailer from 'nodemailer'
 import { z } from 'zod'
 import { validateWith } from './config.ts'
@@ -36,6 +37,28 @@ const schema = z.object({
   mailgun: z
     .object({ webhookSigningKey: z.string().min(16, "must be Mailgun's HTTP webhook signing key") })
     .optional(),
+  /**
+   * Postmark's webhook credentials (HTTP Basic, in the webhook URL Postmark calls): its
+   * delivery events are accepted at /email/events/postmark/<workspace>, and each mail
+   * carries its Message-ID as Postmark metadata (X-PM-Metadata-nudge-message-id).
+   */
+  postmark: z
+    .object({
+      webhookUser: z.string().min(1, 'must be the user name of the webhook URL'),
+      webhookPassword: z.string().min(16, 'must be at least 16 characters'),
+    })
+    .optional(),
+  /** SendGrid's Signed Event Webhook verification key: its events are accepted at /email/events/sendgrid/<workspace>. */
+  sendgrid: z
+    .object({
+      webhookPublicKey: z
+        .string()
+        .refine(
+          isP256PublicKey,
+          "must be the Signed Event Webhook's verification key (base64, as SendGrid shows it)",
+        ),
+    })
+    .optional(),
   dkim: dkimSchema.optional(),
   pool: z
     .object({
@@ -50,6 +73,23 @@ const schema = z.object({
 })
 
 export type EmailConfig = z.output<typeof schema>
+
+/** SendGrid's verification key: an ECDSA P-256 public key, base64 DER (SubjectPublicKeyInfo), or PEM. */
+export function sendgridPublicKey(key: string) {
+  const pem = key.includes('-----BEGIN')
+  return createPublicKey(
+    pem ? key : { key: Buffer.from(key.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' },
+  )
+}
+
+function isP256PublicKey(key: string): boolean {
+  try {
+    const k = sendgridPublicKey(key)
+    return k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+  } catch {
+    return false
+  }
+}
 
 /** Reads the process-wide default from the environment (NUDGE_SMTP_URL, NUDGE_EMAIL_FROM). */
 export function emailConfigFromEnv(env: Record<string, string | undefined>): unknown {

@@ -19,7 +19,7 @@ export interface EmailReportInput {
   readonly verdict: EmailReportVerdict
   /** The same report received twice has the same id: the second time changes nothing. */
   readonly reportId: string
-  readonly source: 'dsn' | 'arf' | 'mailgun'
+  readonly source: 'dsn' | 'arf' | 'mailgun' | 'postmark' | 'sendgrid'
   /** The address a hard bounce or a complaint suppresses: the hash kept with the bounce handle, or the provider's recipient. */
   readonly address?: { readonly hash: string } | { readonly value: string }
   readonly at: Date

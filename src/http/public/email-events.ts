@@ -1,26 +1,23 @@
-// POST /email/events/mailgun/:workspaceId: Mailgun's webhooks for the mail a workspace sent
-// through Mailgun. Authenticated by the signature Mailgun puts in the body (hex
-// HMAC-SHA256 of timestamp + token, keyed with the workspace's webhook signing key); the
-// message is found by the Message-ID Nudge gave the mail. Opens and clicks are left to
-// Nudge's own pixel and links; an unknown message answers 200 so Mailgun stops retrying.
+// POST /email/events/<provider>/:workspaceId: the delivery events of the mail a workspace
+// sent through Mailgun, Postmark or SendGrid, each authenticated its provider's way (see
+// each route). The message is found by the Message-ID Nudge gave the mail. Opens and clicks
+// are left to Nudge's own pixel and links; an unknown message answers 200 so the provider
+// stops retrying.
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { sameSecret } from '../../domain/member-auth.ts'
 import { bounceKindOf, type EmailReportVerdict } from '../../domain/messages/delivery-status.ts'
-import { applyEmailReport } from '../../runtime/email-reports.ts'
 import { getChannelConfig } from '../../store/channel-configs.ts'
 import type { PublicDeps } from './deps.ts'
+import { postmarkRoutes } from './email-events-postmark.ts'
+import { sendgridRoutes } from './email-events-sendgrid.ts'
+import { type Json, obj, recordProviderEvent, str } from './provider-events.ts'
 
 /** Mailgun's webhook signature: hex HMAC-SHA256 of timestamp then token. */
 export function mailgunSignature(signingKey: string, timestamp: string, token: string): string {
   return createHmac('sha256', signingKey).update(`${timestamp}${token}`).digest('hex')
 }
-
-type Json = Record<string, unknown>
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
-const str = (v: unknown): string | undefined =>
-  typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined
 
 const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/
 
@@ -57,7 +54,7 @@ export function mailgunVerdict(eventData: Json): EmailReportVerdict | undefined 
 }
 
 export function emailEventRoutes(app: FastifyInstance, deps: PublicDeps): void {
-  const { db, clock } = deps
+  const { db } = deps
   app.post<{ Params: { workspaceId: string } }>('/email/events/mailgun/:workspaceId', async (req) => {
     const { workspaceId } = req.params
     const body = obj(req.body)
@@ -80,23 +77,15 @@ export function emailEventRoutes(app: FastifyInstance, deps: PublicDeps): void {
       )
     }
     const eventData = obj(body['event-data'])
-    const verdict = mailgunVerdict(eventData)
-    const header = str(obj(obj(eventData['message'])['headers'])['message-id'])
-    if (!verdict || !header) return { ok: true, recorded: false }
-    const providerId = header.startsWith('<') ? header : `<${header}>`
-    const recipient = str(eventData['recipient'])
-    const applied = await db.transaction((tx) =>
-      applyEmailReport(tx, {
-        workspaceId,
-        match: { providerId },
-        verdict,
-        reportId: `mailgun:${str(eventData['id']) ?? `${timestamp}:${token}`}`,
-        source: 'mailgun',
-        ...(recipient ? { address: { value: recipient } } : {}),
-        at: clock.now(),
-      }),
-    )
-    if (!applied.ok) return { ok: true, recorded: false }
-    return { ok: true, recorded: applied.changed, messageId: applied.messageId }
+    const outcome = await recordProviderEvent(deps, workspaceId, {
+      source: 'mailgun',
+      verdict: mailgunVerdict(eventData),
+      messageIdHeader: str(obj(obj(eventData['message'])['headers'])['message-id']),
+      reportId: str(eventData['id']) ?? `${timestamp}:${token}`,
+      recipient: str(eventData['recipient']),
+    })
+    return { ok: true, ...outcome }
   })
+  postmarkRoutes(app, deps)
+  sendgridRoutes(app, deps)
 }
