@@ -82,7 +82,7 @@ describeEachDriver('Postmark and SendGrid email events', (driver) => {
     const messageId = await mailSent('ann', 'ann@example.com', '<pm1111@photoclub.example>')
     const bounce = {
       RecordType: 'Bounce',
-      ID: 4323372036854775807,
+      ID: 4323372036854775,
       Type: 'HardBounce',
       TypeCode: 1,
       Name: 'Hard bounce',

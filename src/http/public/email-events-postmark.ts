@@ -81,8 +81,10 @@ export function postmarkRoutes(app: FastifyInstance, deps: PublicDeps): void {
     const body = obj(req.body)
     const metadata = obj(body['Metadata'])
     const recordType = str(body['RecordType']) ?? 'event'
-    // A bounce has an id of its own; a delivery or a complaint is one per message.
-    const reportId = `${recordType}:${str(body['ID']) ?? str(body['MessageID']) ?? ''}`
+    // A bounce or a complaint has an id of its own (a 64-bit number, which JSON.parse may
+    // round: with the message's id beside it, two rounded alike are still two reports); a
+    // delivery is one per message.
+    const reportId = [recordType, str(body['ID']), str(body['MessageID'])].filter(Boolean).join(':')
     const outcome = await recordProviderEvent(deps, workspaceId, {
       source: 'postmark',
       verdict: postmarkVerdict(body),
