@@ -19,6 +19,8 @@ import type { Db, Tx } from '../store/db.ts'
 import { type EventIdentity, notifyEvents } from '../store/events.ts'
 import { type GuardStateQuery, loadGuardStates } from '../store/guard-state.ts'
 import {
+  type ClaimLimit,
+  type ClaimOptions,
   claimDueMessages,
   type MessageDecision,
   type MessageStatus,
@@ -495,12 +497,44 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
+  // The rate limits of the workspaces met so far, by workspace: a claim takes no more of a
+  // limited channel's messages than its slots let go within maxRateWaitMs. A limit changed
+  // applies from the next claim that meets the workspace (until then, the old limit only
+  // sizes the claim: the slots are reserved with the new one).
+  const knownLimits = new Map<string, readonly ClaimLimit[]>()
+  const claimOptions = (): ClaimOptions => ({
+    limits: [...knownLimits.values()].flat(),
+    maxWaitMs: maxRateWaitMs,
+  })
+  function learnLimits(workspaces: ReadonlyMap<string, WorkspaceContext>): void {
+    for (const ws of workspaces.values()) {
+      const limits: ClaimLimit[] = []
+      for (const [channel, rate] of Object.entries(ws.policy.rateLimits))
+        if (rate) limits.push({ workspaceId: ws.id, channel, perSecond: rate.perSecond, burst: rate.burst })
+      if (limits.length > 0) knownLimits.set(ws.id, limits)
+      else knownLimits.delete(ws.id)
+    }
+  }
+
+  /** A claim sized by the known limits; if reading them fails, a claim as if there were none (its slots are reserved all the same). */
+  async function claim(): Promise<QueuedMessage[]> {
+    const opts = claimOptions()
+    if (!opts.limits?.length) return claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
+    try {
+      return await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs, opts)
+    } catch (err) {
+      log.warn({ err }, 'claiming by channel budget failed; claiming without the rate limits')
+      return claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
+    }
+  }
+
   async function pass(): Promise<number> {
-    const claimed = await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
+    const claimed = await claim()
     if (claimed.length === 0) return 0
     const names = new Map<string, Set<string>>()
     for (const m of claimed) names.set(m.workspaceId, (names.get(m.workspaceId) ?? new Set()).add(m.template))
     const workspaces = await loadWorkspaces(db, names)
+    learnLimits(workspaces)
     for (const ws of workspaces.values()) {
       if (ws.policyProblem) {
         log.warn(
@@ -586,7 +620,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     log,
     channel: OUTBOX_CHANNEL,
     pass,
-    nextAt: () => nextMessageAt(db),
+    nextAt: () => nextMessageAt(db, clock.now(), claimOptions()),
     maxSleepMs: opts.maxSleepMs ?? 5_000,
   })
 

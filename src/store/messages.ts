@@ -101,10 +101,86 @@ interface MessageRow {
   rate_slot_at: Date | null
 }
 
+/** A channel's rate limit as a claim applies it: no more is claimed than it lets go soon. */
+export interface ClaimLimit {
+  readonly workspaceId: string
+  readonly channel: string
+  readonly perSecond: number
+  readonly burst: number
+}
+
+export interface ClaimOptions {
+  /** The known limits; a channel without one is claimed up to `limit`. */
+  readonly limits?: readonly ClaimLimit[]
+  /** A limited channel's messages are claimed only as far as its slots come within this (ms). */
+  readonly maxWaitMs?: number
+}
+
+/** The JSON of the limits for the claim and nextMessageAt statements: interval and tolerance in ms. */
+function limitsParam(limits: readonly ClaimLimit[] | undefined): string {
+  return JSON.stringify(
+    (limits ?? []).map((l) => {
+      const iv = 1000 / l.perSecond
+      return { w: l.workspaceId, c: l.channel, iv, tol: (l.burst - 1) * iv }
+    }),
+  )
+}
+
+/**
+ * The channels with queued messages (a skip scan of messages_due_by_channel, one descent
+ * each), and how many new messages each may have claimed now: all (`$3`) without a limit;
+ * with one, those whose rate-limit slot would come within `$6` ms, from the channel's
+ * theoretical arrival time (the GCRA of rate-limits.ts: the k-th new slot is
+ * max(now, max(tat, now) + k·interval − tolerance)). `p` names the statement's parameters.
+ */
+const channelBudgets = (
+  p: { limit: string; limits: string; wait: string; nowMs: string },
+  limited: boolean,
+) => `
+  pairs AS (
+    (SELECT workspace_id, channel FROM messages WHERE status IN ('queued', 'sending')
+     ORDER BY workspace_id, channel LIMIT 1)
+    UNION ALL
+    SELECT n.workspace_id, n.channel FROM pairs p CROSS JOIN LATERAL (
+      SELECT workspace_id, channel FROM messages
+      WHERE status IN ('queued', 'sending') AND (workspace_id, channel) > (p.workspace_id, p.channel)
+      ORDER BY workspace_id, channel LIMIT 1
+    ) n
+  ),
+  ${
+    // Without a known limit, nothing else is read (not even the rate-limit table).
+    limited
+      ? `lim AS (
+    SELECT * FROM jsonb_to_recordset(${p.limits}::jsonb) AS l(w text, c text, iv double precision, tol double precision)
+  ),
+  budget AS (
+    SELECT p.workspace_id, p.channel,
+      -- When the channel's first new slot comes within the wait (see nextMessageAt).
+      CASE WHEN l.w IS NOT NULL AND r.tat IS NOT NULL
+        THEN to_timestamp((r.tat - l.tol - ${p.wait}::double precision) / 1000) END AS ready,
+      CASE WHEN l.w IS NULL THEN ${p.limit}::int
+        ELSE least(${p.limit}::int, greatest(0, floor(
+          (${p.nowMs}::double precision + ${p.wait}::double precision + l.tol
+            - greatest(coalesce(r.tat, 0), ${p.nowMs}::double precision)) / l.iv
+        ) + 1))::int
+      END AS n
+    FROM pairs p
+    LEFT JOIN lim l ON l.w = p.workspace_id AND l.c = p.channel
+    LEFT JOIN channel_rate_limits r ON r.workspace_id = p.workspace_id AND r.channel = p.channel
+  )`
+      : `budget AS (
+    SELECT p.workspace_id, p.channel, NULL::timestamptz AS ready, ${p.limit}::int AS n
+    FROM pairs p
+  )`
+  }`
+
 /**
  * Claims due queued messages (or ones whose sender died) for `owner`: first those holding a
  * rate-limit slot that has come (they must go on it, and a backlog of new messages due
- * earlier would keep them waiting past it), then the others, oldest first.
+ * earlier would keep them waiting past it), then the others, oldest first, each channel
+ * through its own part of the outbox and, on a rate-limited channel (`opts.limits`), no
+ * more than its slots let go within `opts.maxWaitMs`: a backlog there waits in the queue,
+ * untouched, instead of being claimed only to be put back.
  */
 export async function claimDueMessages(
   db: Queryable,
@@ -112,15 +188,17 @@ export async function claimDueMessages(
   now: Date,
   limit: number,
   leaseMs: number,
+  opts: ClaimOptions = {},
 ): Promise<QueuedMessage[]> {
-  const claim = (held: boolean, n: number) =>
+  const set = `UPDATE messages m SET status = 'sending', lease_owner = $1,
+         lease_until = $2::timestamptz + make_interval(secs => $4::double precision / 1000), updated_at = $2`
+  const claimHeld = (n: number) =>
     db.query<MessageRow>(
-      `UPDATE messages m SET status = 'sending', lease_owner = $1,
-         lease_until = $2::timestamptz + make_interval(secs => $4::double precision / 1000), updated_at = $2
+      `${set}
        FROM (
          SELECT workspace_id, profile_id, message_id FROM messages
          WHERE status IN ('queued', 'sending') AND not_before <= $2 AND (lease_until IS NULL OR lease_until < $2)
-           ${held ? 'AND rate_slot_at IS NOT NULL' : ''}
+           AND rate_slot_at IS NOT NULL
          ORDER BY not_before
          LIMIT $3
          FOR UPDATE SKIP LOCKED
@@ -129,8 +207,33 @@ export async function claimDueMessages(
        RETURNING m.*`,
       [owner, now.toISOString(), n, leaseMs],
     )
-  const held = await claim(true, limit)
-  const rows = held.length < limit ? [...held, ...(await claim(false, limit - held.length))] : held
+  const limited = (opts.limits?.length ?? 0) > 0
+  const claimByChannel = (n: number) =>
+    db.query<MessageRow>(
+      `WITH RECURSIVE ${channelBudgets({ limit: '$3', limits: '$5', wait: '$6', nowMs: '$7' }, limited)},
+       due AS (
+         SELECT d.workspace_id, d.profile_id, d.message_id FROM budget b CROSS JOIN LATERAL (
+           SELECT x.workspace_id, x.profile_id, x.message_id, x.not_before FROM messages x
+           WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND x.status IN ('queued', 'sending')
+             AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
+           ORDER BY x.not_before
+           LIMIT b.n
+           FOR UPDATE OF x SKIP LOCKED
+         ) d
+         WHERE b.n > 0
+         ORDER BY d.not_before
+         LIMIT $3
+       )
+       ${set}
+       FROM due
+       WHERE m.workspace_id = due.workspace_id AND m.profile_id = due.profile_id AND m.message_id = due.message_id
+       RETURNING m.*`,
+      limited
+        ? [owner, now.toISOString(), n, leaseMs, limitsParam(opts.limits), opts.maxWaitMs ?? 0, now.getTime()]
+        : [owner, now.toISOString(), n, leaseMs],
+    )
+  const held = await claimHeld(limit)
+  const rows = held.length < limit ? [...held, ...(await claimByChannel(limit - held.length))] : held
   return rows
     .map((r) => ({
       workspaceId: r.workspace_id,
@@ -364,11 +467,28 @@ export async function releaseMessages(db: Queryable, owner: string): Promise<voi
   )
 }
 
-export async function nextMessageAt(db: Queryable): Promise<Date | null> {
-  const rows = await db.query<{ not_before: Date }>(
-    `SELECT not_before FROM messages WHERE status = 'queued' ORDER BY not_before LIMIT 1`,
+/**
+ * When a claim may next find something: the earliest held slot, or the earliest time a
+ * channel has a queued message due and, when limited, a slot within `opts.maxWaitMs`
+ * (the claim's own budget), so that a dispatcher facing a backlog it may not send yet
+ * sleeps until the channel frees up instead of trying again at once.
+ */
+export async function nextMessageAt(db: Queryable, now: Date, opts: ClaimOptions = {}): Promise<Date | null> {
+  const limited = (opts.limits?.length ?? 0) > 0
+  const rows = await db.query<{ at: Date | null }>(
+    `WITH RECURSIVE ${channelBudgets({ limit: '$1', limits: '$2', wait: '$3', nowMs: '$4' }, limited)}
+     SELECT least(
+       (SELECT min(not_before) FROM messages WHERE status = 'queued' AND rate_slot_at IS NOT NULL),
+       (SELECT min(greatest(f.nb, b.ready))
+        FROM budget b CROSS JOIN LATERAL (
+          SELECT x.not_before AS nb FROM messages x
+          WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND x.status = 'queued'
+          ORDER BY x.not_before LIMIT 1
+        ) f)
+     ) AS at`,
+    limited ? [1, limitsParam(opts.limits), opts.maxWaitMs ?? 0, now.getTime()] : [1],
   )
-  return rows[0]?.not_before ?? null
+  return rows[0]?.at ?? null
 }
 
 export interface TestSend {

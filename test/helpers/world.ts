@@ -105,7 +105,7 @@ export async function makeWorld(driver: Driver, start: string, options: WorldOpt
       const target = new Date(at)
       await workers.drain()
       for (;;) {
-        const times = [await nextTimerAt(db), await nextMessageAt(db)].filter((t) => t !== null)
+        const times = [await nextTimerAt(db), await nextMessageAt(db, clock.now())].filter((t) => t !== null)
         const next = times.sort((a, b) => a.getTime() - b.getTime())[0]
         if (!next || next > target) break
         if (next > clock.now()) clock.set(next)

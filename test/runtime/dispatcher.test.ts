@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log.ts'
 import { makeChannelPool } from '../../src/runtime/dispatch/channel-pool.ts'
 import { type DispatcherOptions, makeDispatcher } from '../../src/runtime/dispatcher.ts'
 import { putChannelConfig } from '../../src/store/channel-configs.ts'
-import { claimDueMessages, enqueueMessages, getMessage } from '../../src/store/messages.ts'
+import { claimDueMessages, enqueueMessages, getMessage, nextMessageAt } from '../../src/store/messages.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { closedPort, type HttpPeer, type SmtpPeer, startHttp, startSmtp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
@@ -365,6 +365,78 @@ describeEachDriver('dispatcher', (driver) => {
       expect(http.requests).toHaveLength(5)
       expect(await tat()).toBe(start + 5000)
       expect(await waiting()).toEqual([])
+      await dispatcher.stop()
+    })
+
+    it('once it knows a channel is limited, a backlog there waits untouched, claimed as fast as its slots come', async () => {
+      const http = await rateLimitedWebhook(10, 1)
+      const members = Array.from({ length: 12 }, (_, i) => `m${i}`)
+      for (const m of members) await world.identify(m, {})
+      // (Events are sent first: the world drains its own dispatcher after each.)
+      await world.identify('ann', { email: 'ann@example.com' })
+      await saveTemplates(
+        world.db,
+        'default',
+        [
+          { name: 'ping', channel: 'webhook', category: 'transactional', text: 'Hi' },
+          { name: 'note', channel: 'email', category: 'transactional', subject: 'Note', text: 'Hi' },
+        ],
+        world.clock.now(),
+      )
+      await enqueue('msg-first', 'webhook', 'ping', 'ann')
+      const dispatcher = otherDispatcher('paced', {})
+      const start = world.clock.now().getTime()
+      const tat = async () =>
+        Number(
+          (
+            await world.db.query<{ tat: number }>(
+              `SELECT tat FROM channel_rate_limits WHERE channel = 'webhook'`,
+            )
+          )[0]?.tat,
+        )
+      // The first pass learns the limit from the workspace it claims for.
+      await dispatcher.drain()
+      expect(http.requests).toHaveLength(1)
+      for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      await enqueue('msg-mail', 'email', 'note', 'ann', { dedupeKey: 'note' })
+      await dispatcher.drain()
+      // At 10/s, the slots within 250 ms: 100 ms after the first message, then 200 ms. The
+      // mail, on a channel without a limit, goes in the same pass.
+      expect(http.requests).toHaveLength(3)
+      expect((await getMessage(world.db, 'default', 'msg-mail'))?.status).toBe('sent')
+      const untouched = await world.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages
+         WHERE status = 'queued' AND rate_slot_at IS NULL AND decided_at IS NULL AND lease_owner IS NULL
+           AND not_before = $1`,
+        [new Date(start)],
+      )
+      expect(untouched[0]?.n).toBe(10)
+      const deferred = await world.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM journey_trace WHERE kind = 'message' AND message LIKE '%waits%'`,
+      )
+      expect(deferred[0]?.n).toBe(0)
+      // The dispatcher would sleep until the channel frees up (its next slot within 250 ms),
+      // not try again at once.
+      expect(await tat()).toBe(start + 300)
+      const next = await nextMessageAt(world.db, world.clock.now(), {
+        limits: [{ workspaceId: 'default', channel: 'webhook', perSecond: 10, burst: 1 }],
+        maxWaitMs: 250,
+      })
+      expect(next?.getTime()).toBe(start + 50)
+      // Each later pass claims what the slots within 250 ms let go (three at 10/s once the
+      // channel is idle again), in the order queued, until the backlog is gone.
+      const sentBy: number[] = []
+      for (let t = 1; t <= 10 && http.requests.length < 13; t++) {
+        world.clock.set(start + t * 1000)
+        await dispatcher.drain()
+        sentBy.push(http.requests.length)
+      }
+      expect(sentBy).toEqual([6, 9, 12, 13])
+      expect(http.requests.map((r) => String(r.headers['idempotency-key']))).toEqual([
+        'msg-first',
+        ...members.map((m) => `msg-${m}`),
+      ])
+      expect(await tat()).toBe(start + 4100)
       await dispatcher.stop()
     })
 
