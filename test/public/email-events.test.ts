@@ -6,13 +6,21 @@ import { buildApp } from '../../src/http/app.ts'
 import { silentLogger } from '../../src/log.ts'
 import { putChannelConfig } from '../../src/store/channel-configs.ts'
 import { reportsOf } from '../../src/store/delivery-reports.ts'
-import { enqueueMessages, getMessage } from '../../src/store/messages.ts'
+import { getMessage } from '../../src/store/messages.ts'
 import { isSuppressed } from '../../src/store/suppressions.ts'
-import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { type SmtpPeer, startSmtp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
 import { makeWorld, type World as WorkerWorld } from '../helpers/world.ts'
-import { addMember, loggedEvents, messageRow, openWorld, sentMessage, type World, WS } from './helpers.ts'
+import {
+  addMember,
+  annWithCodeMail,
+  loggedEvents,
+  messageRow,
+  openWorld,
+  sentMessage,
+  type World,
+  WS,
+} from './helpers.ts'
 
 const SIGNING_KEY = 'key-0123456789abcdef0123456789abcdef'
 
@@ -226,32 +234,7 @@ describeEachDriver('email sent by the dispatcher, reported back by Mailgun', (dr
       { url: smtp.url, from: 'Club <hello@club.example>', mailgun: { webhookSigningKey: SIGNING_KEY } },
       world.clock.now(),
     )
-    await saveTemplates(
-      world.db,
-      WS,
-      [{ name: 'code', channel: 'email', category: 'transactional', subject: 'Code', text: '1234' }],
-      world.clock.now(),
-    )
-    await world.identify('ann', { email: 'ann@example.com' })
-    const [ann] = await world.db.query<{ profile_id: string }>(
-      `SELECT profile_id FROM profiles WHERE user_id = 'ann'`,
-    )
-    const enqueue = (messageId: string) =>
-      enqueueMessages(world.db, [
-        {
-          workspaceId: WS,
-          profileId: ann!.profile_id,
-          messageId,
-          journeyId: null,
-          runId: null,
-          stepId: null,
-          channel: 'email',
-          template: 'code',
-          payload: { transactional: true },
-          notBefore: world.clock.now(),
-          createdAt: world.clock.now(),
-        },
-      ])
+    const enqueue = await annWithCodeMail(world)
     await enqueue('msg-mail-1')
     await world.workers.drain()
     const header = smtp.received[0]?.parsed.messageId ?? ''

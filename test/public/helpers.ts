@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.ts'
 import type { Queryable } from '../../src/store/db.ts'
 import { claimDueMessages, enqueueMessages, settleMessage } from '../../src/store/messages.ts'
 import { workspaceSecret } from '../../src/store/workspace-secrets.ts'
+import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
 import { type Driver, openTestDb, type TestDb } from '../helpers/db.ts'
 
@@ -129,4 +130,42 @@ export const BROWSER_UA =
 export function flipMiddle(sig: string): string {
   const i = Math.floor(sig.length / 2)
   return `${sig.slice(0, i)}${sig[i] === 'A' ? 'B' : 'A'}${sig.slice(i + 1)}`
+}
+
+/**
+ * For tests that send real mail through a worker world: a transactional `code` template,
+ * ann with an email address, and a function queueing one `code` mail to her by message id.
+ */
+export async function annWithCodeMail(world: {
+  db: Queryable
+  clock: { now(): Date }
+  identify(userId: string, traits: Record<string, unknown>): Promise<void>
+}): Promise<(messageId: string) => Promise<unknown>> {
+  await saveTemplates(
+    world.db,
+    WS,
+    [{ name: 'code', channel: 'email', category: 'transactional', subject: 'Code', text: '1234' }],
+    world.clock.now(),
+  )
+  await world.identify('ann', { email: 'ann@example.com' })
+  const [ann] = await world.db.query<{ profile_id: string }>(
+    `SELECT profile_id FROM profiles WHERE user_id = 'ann'`,
+  )
+  if (!ann) throw new Error('ann was not identified')
+  return (messageId: string) =>
+    enqueueMessages(world.db, [
+      {
+        workspaceId: WS,
+        profileId: ann.profile_id,
+        messageId,
+        journeyId: null,
+        runId: null,
+        stepId: null,
+        channel: 'email',
+        template: 'code',
+        payload: { transactional: true },
+        notBefore: world.clock.now(),
+        createdAt: world.clock.now(),
+      },
+    ])
 }
