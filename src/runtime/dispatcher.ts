@@ -83,6 +83,8 @@ export interface Dispatcher {
   stop(): Promise<void>
   /** Dispatches every message due at clock.now() until none is left; returns how many were handled. */
   drain(): Promise<number>
+  /** When this dispatcher's next claim may find something (the rate limits it knows applied). */
+  nextAt(): Promise<Date | null>
 }
 
 type Plan =
@@ -516,20 +518,16 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** A claim sized by the known limits; if reading them fails, a claim as if there were none (its slots are reserved all the same). */
-  async function claim(): Promise<QueuedMessage[]> {
-    const opts = claimOptions()
-    if (!opts.limits?.length) return claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
-    try {
-      return await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs, opts)
-    } catch (err) {
-      log.warn({ err }, 'claiming by channel budget failed; claiming without the rate limits')
-      return claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs)
-    }
+  function nextAt(): Promise<Date | null> {
+    return nextMessageAt(db, clock.now(), claimOptions())
   }
 
   async function pass(): Promise<number> {
-    const claimed = await claim()
+    const claimed = await claimDueMessages(db, workerId, clock.now(), batchSize, leaseMs, {
+      ...claimOptions(),
+      onLimitsFailed: (err) =>
+        log.warn({ err }, 'claiming by channel budget failed; claimed without the rate limits'),
+    })
     if (claimed.length === 0) return 0
     const names = new Map<string, Set<string>>()
     for (const m of claimed) names.set(m.workspaceId, (names.get(m.workspaceId) ?? new Set()).add(m.template))
@@ -620,11 +618,12 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     log,
     channel: OUTBOX_CHANNEL,
     pass,
-    nextAt: () => nextMessageAt(db, clock.now(), claimOptions()),
+    nextAt: () => nextAt(),
     maxSleepMs: opts.maxSleepMs ?? 5_000,
   })
 
   return {
+    nextAt,
     start: () => loop.start(),
     async stop() {
       // Sends in flight get a moment to finish; then they are cut off (and retried later).

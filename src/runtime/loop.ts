@@ -26,6 +26,9 @@ export interface Loop {
   readonly healthy: boolean
 }
 
+/** The least a loop waits after a pass that found nothing. */
+const IDLE_RETRY_MS = 10
+
 export function makeLoop(opts: LoopOptions): Loop {
   const { db, clock, log } = opts
   let running = false
@@ -69,7 +72,9 @@ export function makeLoop(opts: LoopOptions): Loop {
             if (n > 0 || !running) continue
             const next = await opts.nextAt()
             const delay = next ? next.getTime() - clock.now().getTime() : opts.maxSleepMs
-            if (delay > 0) await sleep(Math.min(delay, opts.maxSleepMs))
+            // A pass that found nothing while the next item is said to be due (another worker
+            // holds it, or the estimate is a moment early) waits a little, not spinning.
+            await sleep(Math.min(Math.max(delay, IDLE_RETRY_MS), opts.maxSleepMs))
           } catch (err) {
             healthy = false
             log.error({ err, loop: opts.name }, 'worker pass failed')

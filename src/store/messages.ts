@@ -114,6 +114,8 @@ export interface ClaimOptions {
   readonly limits?: readonly ClaimLimit[]
   /** A limited channel's messages are claimed only as far as its slots come within this (ms). */
   readonly maxWaitMs?: number
+  /** Reading the limits' state failed: the claim was made as if there were none (told why). */
+  readonly onLimitsFailed?: (err: unknown) => void
 }
 
 /** The JSON of the limits for the claim and nextMessageAt statements: interval and tolerance in ms. */
@@ -157,7 +159,7 @@ const channelBudgets = (
     SELECT p.workspace_id, p.channel,
       -- When the channel's first new slot comes within the wait (see nextMessageAt).
       CASE WHEN l.w IS NOT NULL AND r.tat IS NOT NULL
-        THEN to_timestamp((r.tat - l.tol - ${p.wait}::double precision) / 1000) END AS ready,
+        THEN to_timestamp(ceil(r.tat - l.tol - ${p.wait}::double precision) / 1000) END AS ready,
       CASE WHEN l.w IS NULL THEN ${p.limit}::int
         ELSE least(${p.limit}::int, greatest(0, floor(
           (${p.nowMs}::double precision + ${p.wait}::double precision + l.tol
@@ -207,22 +209,29 @@ export async function claimDueMessages(
        RETURNING m.*`,
       [owner, now.toISOString(), n, leaseMs],
     )
-  const limited = (opts.limits?.length ?? 0) > 0
-  const claimByChannel = (n: number) =>
+  // Candidates first, locked after: each channel's budget is read without locking, and only
+  // the `$3` oldest of them are locked (SKIP LOCKED, their state checked again).
+  const claimByChannel = (n: number, limited: boolean) =>
     db.query<MessageRow>(
       `WITH RECURSIVE ${channelBudgets({ limit: '$3', limits: '$5', wait: '$6', nowMs: '$7' }, limited)},
-       due AS (
+       candidates AS (
          SELECT d.workspace_id, d.profile_id, d.message_id FROM budget b CROSS JOIN LATERAL (
            SELECT x.workspace_id, x.profile_id, x.message_id, x.not_before FROM messages x
            WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND x.status IN ('queued', 'sending')
              AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
            ORDER BY x.not_before
            LIMIT b.n
-           FOR UPDATE OF x SKIP LOCKED
          ) d
          WHERE b.n > 0
          ORDER BY d.not_before
          LIMIT $3
+       ),
+       due AS (
+         SELECT x.workspace_id, x.profile_id, x.message_id FROM messages x
+         JOIN candidates c ON x.workspace_id = c.workspace_id AND x.profile_id = c.profile_id
+           AND x.message_id = c.message_id
+         WHERE x.status IN ('queued', 'sending') AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
+         FOR UPDATE OF x SKIP LOCKED
        )
        ${set}
        FROM due
@@ -232,8 +241,18 @@ export async function claimDueMessages(
         ? [owner, now.toISOString(), n, leaseMs, limitsParam(opts.limits), opts.maxWaitMs ?? 0, now.getTime()]
         : [owner, now.toISOString(), n, leaseMs],
     )
+  const byChannel = async (n: number): Promise<MessageRow[]> => {
+    if (!opts.limits?.length) return claimByChannel(n, false)
+    try {
+      return await claimByChannel(n, true)
+    } catch (err) {
+      // The held messages claimed above stay claimed: only this part is made again.
+      opts.onLimitsFailed?.(err)
+      return claimByChannel(n, false)
+    }
+  }
   const held = await claimHeld(limit)
-  const rows = held.length < limit ? [...held, ...(await claimByChannel(limit - held.length))] : held
+  const rows = held.length < limit ? [...held, ...(await byChannel(limit - held.length))] : held
   return rows
     .map((r) => ({
       workspaceId: r.workspace_id,

@@ -11,7 +11,6 @@ import { silentLogger } from '../../src/log.ts'
 import { makeWorkers, type SendingOptions, type Workers } from '../../src/runtime/workers.ts'
 import { insertEvents } from '../../src/store/events.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
-import { nextMessageAt } from '../../src/store/messages.ts'
 import { loadTemplateFolder } from '../../src/store/template-files.ts'
 import { nextTimerAt } from '../../src/store/timers.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
@@ -105,7 +104,7 @@ export async function makeWorld(driver: Driver, start: string, options: WorldOpt
       const target = new Date(at)
       await workers.drain()
       for (;;) {
-        const times = [await nextTimerAt(db), await nextMessageAt(db, clock.now())].filter((t) => t !== null)
+        const times = [await nextTimerAt(db), await workers.dispatcher.nextAt()].filter((t) => t !== null)
         const next = times.sort((a, b) => a.getTime() - b.getTime())[0]
         if (!next || next > target) break
         if (next > clock.now()) clock.set(next)

@@ -397,7 +397,11 @@ describeEachDriver('dispatcher', (driver) => {
       // The first pass learns the limit from the workspace it claims for.
       await dispatcher.drain()
       expect(http.requests).toHaveLength(1)
-      for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      // A millisecond apart, so that the order they are claimed in is theirs.
+      for (const m of members) {
+        world.clock.advance(1)
+        await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      }
       await enqueue('msg-mail', 'email', 'note', 'ann', { dedupeKey: 'note' })
       await dispatcher.drain()
       // At 10/s, the slots within 250 ms: 100 ms after the first message, then 200 ms. The
@@ -407,7 +411,7 @@ describeEachDriver('dispatcher', (driver) => {
       const untouched = await world.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM messages
          WHERE status = 'queued' AND rate_slot_at IS NULL AND decided_at IS NULL AND lease_owner IS NULL
-           AND not_before = $1`,
+           AND not_before > $1`,
         [new Date(start)],
       )
       expect(untouched[0]?.n).toBe(10)
@@ -480,6 +484,45 @@ describeEachDriver('dispatcher', (driver) => {
       ])
       const rest = await claimDueMessages(world.db, 'w', world.clock.now(), 5, 60_000)
       expect(rest.map((m) => m.messageId)).toEqual(['new-2', 'new-3'])
+    })
+
+    it('a world run through time sends a limited backlog at the rate, its dispatcher saying when to come back', async () => {
+      const http = await rateLimitedWebhook(10, 1)
+      const members = Array.from({ length: 5 }, (_, i) => `m${i}`)
+      for (const m of members) await world.identify(m, {})
+      await enqueue('msg-first', 'webhook', 'ping', 'ann')
+      await world.workers.drain()
+      const start = world.clock.now().getTime()
+      for (const m of members) await enqueue(`msg-${m}`, 'webhook', 'ping', m)
+      await world.runUntil(new Date(start + 60_000).toISOString())
+      expect(http.requests).toHaveLength(6)
+    })
+
+    it('a claim takes of a limited channel what its burst and the next 250 ms let go, and says when to come back', async () => {
+      await annWith(hello)
+      const ids = Array.from({ length: 8 }, (_, i) => `b-${i}`)
+      for (const id of ids) {
+        world.clock.advance(1)
+        await enqueue(id, 'in_app', 'hello')
+      }
+      const now = world.clock.now()
+      const limits = [{ workspaceId: 'default', channel: 'in_app', perSecond: 10, burst: 3 }]
+      // Idle channel, 100 ms apart with a burst of 3 (200 ms of tolerance): the slots within
+      // 250 ms are those of the first five.
+      const first = await claimDueMessages(world.db, 'w', now, 200, 60_000, { limits, maxWaitMs: 250 })
+      expect(first.map((m) => m.messageId)).toEqual(ids.slice(0, 5))
+      await world.db.query(
+        `INSERT INTO channel_rate_limits (workspace_id, channel, tat) VALUES ('default', 'in_app', $1)`,
+        [now.getTime() + 500],
+      )
+      // Their slots reserved, none is left within 250 ms: nothing more, until 50 ms from now.
+      expect(await claimDueMessages(world.db, 'w', now, 200, 60_000, { limits, maxWaitMs: 250 })).toEqual([])
+      expect((await nextMessageAt(world.db, now, { limits, maxWaitMs: 250 }))?.getTime()).toBe(
+        now.getTime() + 50,
+      )
+      // Without the limit, the rest is claimed.
+      const rest = await claimDueMessages(world.db, 'w', now, 200, 60_000)
+      expect(rest.map((m) => m.messageId)).toEqual(ids.slice(5))
     })
 
     it('a rate-limit slot missed by far (the workers were stopped) is given up for a new one', async () => {

@@ -46,7 +46,7 @@ describeEachDriver('profile facts: event history', (driver) => {
     expect(await read([])).toEqual([[], []])
   })
 
-  it('finds a page view by its page name, and what a member did only once it is processed', async () => {
+  it('finds a page view by its page name, and a member only the names it did', async () => {
     world = await makeWorld(driver, '2026-03-02T10:00:00Z')
     // A page view counts under one counter for all pages, not under its name.
     const now = world.clock.now()
@@ -80,12 +80,5 @@ describeEachDriver('profile facts: event history', (driver) => {
       )
     expect(await names(cat, ['Pricing', 'Liked'])).toEqual(['Pricing'])
     expect(await names(dan, ['Pricing', 'Liked'])).toEqual(['Liked'])
-    // An event filed under the member but not yet processed (not counted) is not history yet.
-    await world.db.query(
-      `INSERT INTO events (workspace_id, message_id, type, name, partition, timestamp, received_at, payload, profile_id)
-       VALUES ('default', 'pending-1', 'track', 'Shared', 0, $1, $1, '{}', $2)`,
-      [now.toISOString(), dan],
-    )
-    expect(await names(dan, ['Shared', 'Liked'])).toEqual(['Liked'])
   })
 })

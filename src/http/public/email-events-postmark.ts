@@ -17,7 +17,7 @@ const HARD = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated'])
 /** Bounce types that failed this mail without saying anything of the address. */
 const SOFT = new Set(['SoftBounce', 'DnsError', 'Blocked', 'DMARCPolicy', 'SpamNotification', 'SMTPApiError'])
 
-const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/
+const ENHANCED = /(?:^|[\s;(])([245]\.\d{1,3}\.\d{1,3})(?=[\s;),.]|$)/
 
 /**
  * What a Postmark webhook means for the message; undefined for what Nudge does not act on
@@ -82,9 +82,17 @@ export function postmarkRoutes(app: FastifyInstance, deps: PublicDeps): void {
     const metadata = obj(body['Metadata'])
     const recordType = str(body['RecordType']) ?? 'event'
     // A bounce or a complaint has an id of its own (a 64-bit number, which JSON.parse may
-    // round: with the message's id beside it, two rounded alike are still two reports); a
-    // delivery is one per message.
-    const reportId = [recordType, str(body['ID']), str(body['MessageID'])].filter(Boolean).join(':')
+    // round: with the message's id, the type and the time beside it, two rounded alike are
+    // still two reports); a delivery is one per message.
+    const reportId = [
+      recordType,
+      str(body['ID']),
+      str(body['MessageID']),
+      str(body['Type']),
+      str(body['BouncedAt']) ?? str(body['DeliveredAt']),
+    ]
+      .filter(Boolean)
+      .join(':')
     const outcome = await recordProviderEvent(deps, workspaceId, {
       source: 'postmark',
       verdict: postmarkVerdict(body),

@@ -16,6 +16,8 @@ import { type Json, obj, recordProviderEvent, str } from './provider-events.ts'
 const SIGNATURE = 'x-twilio-email-event-webhook-signature'
 const TIMESTAMP = 'x-twilio-email-event-webhook-timestamp'
 const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3}$/
+/** SendGrid batches its events into posts larger than the API's usual limit (hundreds of KB). */
+const SENDGRID_BODY_LIMIT = 4 * 1024 * 1024
 
 /** SendGrid's signature check: ECDSA with SHA-256 over timestamp + raw body, DER signature in base64. */
 export function sendgridSignatureValid(
@@ -75,58 +77,64 @@ export function sendgridRoutes(app: FastifyInstance, deps: PublicDeps): void {
   // The signature covers the body as sent: this route reads it raw and parses it itself.
   app.register(async (scope) => {
     scope.removeContentTypeParser('application/json')
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: SENDGRID_BODY_LIMIT },
+      (_req, body, done) => done(null, body),
     )
-    scope.post<{ Params: { workspaceId: string } }>('/email/events/sendgrid/:workspaceId', async (req) => {
-      const { workspaceId } = req.params
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-      const stored = obj(obj((await getChannelConfig(deps.db, workspaceId, 'email'))?.config)['sendgrid'])
-      const key = str(stored['webhookPublicKey'])
-      const signature = req.headers[SIGNATURE]
-      const timestamp = req.headers[TIMESTAMP]
-      if (
-        !key ||
-        typeof signature !== 'string' ||
-        typeof timestamp !== 'string' ||
-        !sendgridSignatureValid(key, timestamp, raw, signature)
-      ) {
-        throw new NudgeError(
-          'NUDGE_ERR_BAD_SIGNATURE',
-          "Turn on SendGrid's Signed Event Webhook and save its verification key in this workspace's email config as sendgrid.webhookPublicKey",
-        )
-      }
-      let events: unknown
-      try {
-        events = JSON.parse(raw.toString('utf8'))
-      } catch {
-        throw new NudgeError(
-          'NUDGE_ERR_INVALID_JSON',
-          'The body is not valid JSON: SendGrid posts an array of events',
-        )
-      }
-      if (!Array.isArray(events))
-        throw new NudgeError(
-          'NUDGE_ERR_VALIDATION',
-          'SendGrid posts an array of events; the body is not an array',
-        )
-      const results: Array<{ recorded: boolean; messageId?: string }> = []
-      for (const item of events) {
-        const e = obj(item)
-        const id = str(e['sg_event_id'])
-        results.push(
-          id
-            ? await recordProviderEvent(deps, workspaceId, {
-                source: 'sendgrid',
-                verdict: sendgridVerdict(e),
-                messageIdHeader: str(e['smtp-id']),
-                reportId: id,
-                recipient: str(e['email']),
-              })
-            : { recorded: false },
-        )
-      }
-      return { ok: true, recorded: results.filter((r) => r.recorded).length, events: results }
-    })
+    scope.post<{ Params: { workspaceId: string } }>(
+      '/email/events/sendgrid/:workspaceId',
+      { bodyLimit: SENDGRID_BODY_LIMIT },
+      async (req) => {
+        const { workspaceId } = req.params
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+        const stored = obj(obj((await getChannelConfig(deps.db, workspaceId, 'email'))?.config)['sendgrid'])
+        const key = str(stored['webhookPublicKey'])
+        const signature = req.headers[SIGNATURE]
+        const timestamp = req.headers[TIMESTAMP]
+        if (
+          !key ||
+          typeof signature !== 'string' ||
+          typeof timestamp !== 'string' ||
+          !sendgridSignatureValid(key, timestamp, raw, signature)
+        ) {
+          throw new NudgeError(
+            'NUDGE_ERR_BAD_SIGNATURE',
+            "Turn on SendGrid's Signed Event Webhook and save its verification key in this workspace's email config as sendgrid.webhookPublicKey",
+          )
+        }
+        let events: unknown
+        try {
+          events = JSON.parse(raw.toString('utf8'))
+        } catch {
+          throw new NudgeError(
+            'NUDGE_ERR_INVALID_JSON',
+            'The body is not valid JSON: SendGrid posts an array of events',
+          )
+        }
+        if (!Array.isArray(events))
+          throw new NudgeError(
+            'NUDGE_ERR_VALIDATION',
+            'SendGrid posts an array of events; the body is not an array',
+          )
+        const results: Array<{ recorded: boolean; messageId?: string }> = []
+        for (const item of events) {
+          const e = obj(item)
+          const id = str(e['sg_event_id'])
+          results.push(
+            id
+              ? await recordProviderEvent(deps, workspaceId, {
+                  source: 'sendgrid',
+                  verdict: sendgridVerdict(e),
+                  messageIdHeader: str(e['smtp-id']),
+                  reportId: id,
+                  recipient: str(e['email']),
+                })
+              : { recorded: false },
+          )
+        }
+        return { ok: true, recorded: results.filter((r) => r.recorded).length, events: results }
+      },
+    )
   })
 }
