@@ -512,7 +512,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
     for (const ws of workspaces.values()) {
       const limits: ClaimLimit[] = []
       for (const [channel, rate] of Object.entries(ws.policy.rateLimits))
-        if (rate) limits.push({ workspaceId: ws.id, channel, perSecond: rate.perSecond, burst: rate.burst })
+        if (rate) limits.push({ workspaceId: ws.id, channel, ...rate })
       if (limits.length > 0) knownLimits.set(ws.id, limits)
       else knownLimits.delete(ws.id)
     }

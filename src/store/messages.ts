@@ -1,6 +1,8 @@
 // Messages: the outbox written by journeys in their own transaction, drained by the
 // dispatcher, and the log of each message's fate. message_id is the effect's
 // idempotency key: queueing the same message twice is a no-op.
+import type { ChannelRate } from '../domain/guards/policy.ts'
+import { burstTolerance, emissionInterval } from '../domain/guards/rate-limit.ts'
 import type { Verdict } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
 
@@ -102,11 +104,9 @@ interface MessageRow {
 }
 
 /** A channel's rate limit as a claim applies it: no more is claimed than it lets go soon. */
-export interface ClaimLimit {
+export interface ClaimLimit extends ChannelRate {
   readonly workspaceId: string
   readonly channel: string
-  readonly perSecond: number
-  readonly burst: number
 }
 
 export interface ClaimOptions {
@@ -121,10 +121,12 @@ export interface ClaimOptions {
 /** The JSON of the limits for the claim and nextMessageAt statements: interval and tolerance in ms. */
 function limitsParam(limits: readonly ClaimLimit[] | undefined): string {
   return JSON.stringify(
-    (limits ?? []).map((l) => {
-      const iv = 1000 / l.perSecond
-      return { w: l.workspaceId, c: l.channel, iv, tol: (l.burst - 1) * iv }
-    }),
+    (limits ?? []).map((l) => ({
+      w: l.workspaceId,
+      c: l.channel,
+      iv: emissionInterval(l),
+      tol: burstTolerance(l),
+    })),
   )
 }
 

@@ -18,6 +18,9 @@ export const idleRateLimiter: RateLimiterState = { tat: 0 }
 /** Milliseconds between two messages at the sustained rate. */
 export const emissionInterval = (rate: ChannelRate) => 1000 / rate.perSecond
 
+/** How far ahead of the sustained rate a burst may go, in milliseconds. */
+export const burstTolerance = (rate: ChannelRate) => (rate.burst - 1) * emissionInterval(rate)
+
 /**
  * Slot times for `count` messages reserved from an updated `tat` (as the SQL statement
  * returns it). Slot i = max(now, tat0 + i·T − (burst − 1)·T), rounded up to the ms so a
@@ -25,7 +28,7 @@ export const emissionInterval = (rate: ChannelRate) => 1000 / rate.perSecond
  */
 export function slotsFromTat(newTat: number, rate: ChannelRate, now: number, count = 1): number[] {
   const interval = emissionInterval(rate)
-  const tolerance = (rate.burst - 1) * interval
+  const tolerance = burstTolerance(rate)
   const tat0 = newTat - count * interval
   const slots: number[] = []
   for (let i = 0; i < count; i++) slots.push(Math.max(now, Math.ceil(tat0 + i * interval - tolerance)))

@@ -74,6 +74,11 @@ export interface DeliveryStatus {
 
 const STATUS = /^([245])\.(\d{1,3})\.(\d{1,3})\b/
 
+/** `given` when it is an enhanced status code (RFC 3463, such as 5.1.1) and nothing else. */
+export function enhancedStatus(given: string | undefined): string | undefined {
+  return given && /^[245]\.\d{1,3}\.\d{1,3}$/.test(given) ? given : undefined
+}
+
 /** The per-message and per-recipient fields of a message/delivery-status part. */
 export function parseDeliveryStatus(text: string): DeliveryStatus {
   const [first, ...rest] = parseFieldBlocks(text)

@@ -8,14 +8,17 @@ import { verify } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { sendgridPublicKey } from '../../channels/email.ts'
 import { NudgeError } from '../../domain/errors.ts'
-import { bounceKindOf, type EmailReportVerdict } from '../../domain/messages/delivery-status.ts'
+import {
+  bounceKindOf,
+  type EmailReportVerdict,
+  enhancedStatus,
+} from '../../domain/messages/delivery-status.ts'
 import { getChannelConfig } from '../../store/channel-configs.ts'
 import type { PublicDeps } from './deps.ts'
 import { type Json, obj, recordProviderEvent, str } from './provider-events.ts'
 
 const SIGNATURE = 'x-twilio-email-event-webhook-signature'
 const TIMESTAMP = 'x-twilio-email-event-webhook-timestamp'
-const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3}$/
 /** SendGrid batches its events into posts larger than the API's usual limit (hundreds of KB). */
 const SENDGRID_BODY_LIMIT = 4 * 1024 * 1024
 
@@ -43,8 +46,7 @@ export function sendgridSignatureValid(
  * (processed, opens and clicks, unsubscribes, which Nudge's own pages handle).
  */
 export function sendgridVerdict(e: Json): EmailReportVerdict | undefined {
-  const given = str(e['status'])
-  const status = given && ENHANCED.test(given) ? given : undefined
+  const status = enhancedStatus(str(e['status']))
   const text = str(e['reason']) ?? str(e['response'])
   const detail = (what: string) => `SendGrid ${what}${text ? `: ${text}` : ''}`
   switch (str(e['event'])) {

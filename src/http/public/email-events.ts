@@ -7,7 +7,11 @@ import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { NudgeError } from '../../domain/errors.ts'
 import { sameSecret } from '../../domain/member-auth.ts'
-import { bounceKindOf, type EmailReportVerdict } from '../../domain/messages/delivery-status.ts'
+import {
+  bounceKindOf,
+  type EmailReportVerdict,
+  enhancedStatus,
+} from '../../domain/messages/delivery-status.ts'
 import { getChannelConfig } from '../../store/channel-configs.ts'
 import type { PublicDeps } from './deps.ts'
 import { postmarkRoutes } from './email-events-postmark.ts'
@@ -19,13 +23,10 @@ export function mailgunSignature(signingKey: string, timestamp: string, token: s
   return createHmac('sha256', signingKey).update(`${timestamp}${token}`).digest('hex')
 }
 
-const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/
-
 /** What a Mailgun event means for the message; undefined for events Nudge does not act on. */
 export function mailgunVerdict(eventData: Json): EmailReportVerdict | undefined {
   const ds = obj(eventData['delivery-status'])
-  const enhanced = str(ds['enhanced-code'])
-  const status = enhanced && STATUS.test(enhanced) ? enhanced : undefined
+  const status = enhancedStatus(str(ds['enhanced-code']))
   const text = [str(ds['code']), str(ds['message']) ?? str(ds['description'])].filter(Boolean).join(' ')
   const reason = str(eventData['reason'])
   const detail = (what: string) => `Mailgun ${what}${text ? `: ${text}` : ''}`
