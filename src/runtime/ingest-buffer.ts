@@ -9,8 +9,8 @@
 import { NudgeError } from '../domain/errors.ts'
 import type { NewEvent } from '../domain/events/types.ts'
 import type { Logger } from '../log.ts'
-import type { Queryable } from '../store/db.ts'
-import { insertEvents, notifyEvents } from '../store/events.ts'
+import type { Db, Queryable } from '../store/db.ts'
+import { EVENTS_CHANNEL, insertEvents, notifyEvents } from '../store/events.ts'
 
 export interface IngestBuffer {
   /**
@@ -29,8 +29,12 @@ export interface SubmitResult {
   readonly duplicates: number
 }
 
+/** The most NOTIFYs a buffer sends for its writes, one per this many milliseconds. */
+export const NOTIFY_EVERY_MS = 10
+
 export interface IngestBufferOptions {
-  readonly db: Queryable
+  /** A Db: its own listeners are called at once, other processes told by NOTIFY (see wake). */
+  readonly db: Queryable | Db
   readonly log?: Logger | undefined
   /** Bytes waiting or being written before submit() refuses. */
   readonly maxQueuedBytes?: number
@@ -122,25 +126,45 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
     pump()
   }
 
-  // One NOTIFY after the commit, coalesced: writes that end while one is being
-  // sent are covered by one more, never by one each.
+  // After a commit: this process's processor is called at once, and the others are sent a
+  // NOTIFY, at most one per NOTIFY_EVERY_MS. A NOTIFY is a statement, and its delivery a
+  // message to every listening connection: under load, one per write would cost more than
+  // the writes. A lone write is notified at once; a burst gets one at its start and one at
+  // the end of each interval, so another process learns of a write within that interval.
+  // An embedded database has no other process to tell.
+  const here = 'notifyHere' in opts.db ? opts.db : undefined
+  const others = here?.isShared ?? true
   let notifying = false
   let notifyAgain = false
-  const wake = (): void => {
-    if (notifying) {
+  let notifyTimer: ReturnType<typeof setTimeout> | undefined
+  let lastNotifyAt = Number.NEGATIVE_INFINITY
+  const notifyOthers = (): void => {
+    if (notifying || notifyTimer) {
       notifyAgain = true
       return
     }
+    const wait = lastNotifyAt + NOTIFY_EVERY_MS - performance.now()
+    if (wait > 0) {
+      notifyTimer = setTimeout(() => {
+        notifyTimer = undefined
+        notifyOthers()
+      }, wait)
+      notifyTimer.unref?.()
+      return
+    }
     notifying = true
+    notifyAgain = false
+    lastNotifyAt = performance.now()
     notifyEvents(opts.db)
       .catch((err: unknown) => opts.log?.warn({ err }, 'could not notify the processors of new events'))
       .finally(() => {
         notifying = false
-        if (notifyAgain) {
-          notifyAgain = false
-          wake()
-        }
+        if (notifyAgain) notifyOthers()
       })
+  }
+  const wake = (): void => {
+    here?.notifyHere(EVENTS_CHANNEL)
+    if (others) notifyOthers()
   }
 
   return {

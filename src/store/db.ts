@@ -21,5 +21,10 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
   /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Calls this process's own listeners of `channel` at once, as a NOTIFY after a commit
+   * would, without a round trip to the database. Other processes are not told.
+   */
+  notifyHere(channel: string, payload?: string): void
   close(): Promise<void>
 }

@@ -125,6 +125,14 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
         set.delete(onNotify)
       }
     },
+    notifyHere(channel, payload = '') {
+      const set = handlers.get(channel)
+      if (!set?.size) return
+      // As a notification would: after the caller's turn, never inside it.
+      queueMicrotask(() => {
+        for (const h of set) h(payload)
+      })
+    },
     async close() {
       await listener?.end().catch(() => {})
       await pool.end()

@@ -23,6 +23,8 @@ function wrap(q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable {
 export async function fromPglite(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create(dataDir ? { dataDir, parsers } : { parsers })
   const base = wrap(pg)
+  // The listeners of this process, for notifyHere: on an embedded database, all of them.
+  const here = new Map<string, Set<(payload: string) => void>>()
   return {
     ...base,
     label: dataDir ? `embedded (${dataDir})` : 'embedded (in memory)',
@@ -31,7 +33,20 @@ export async function fromPglite(dataDir?: string): Promise<Db> {
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     async listen(channel, onNotify) {
       const unsub = await pg.listen(channel, onNotify)
-      return async () => unsub()
+      const set = here.get(channel) ?? new Set()
+      here.set(channel, set)
+      set.add(onNotify)
+      return async () => {
+        set.delete(onNotify)
+        await unsub()
+      }
+    },
+    notifyHere(channel, payload = '') {
+      const set = here.get(channel)
+      if (!set?.size) return
+      queueMicrotask(() => {
+        for (const h of set) h(payload)
+      })
     },
     close: () => pg.close(),
   }

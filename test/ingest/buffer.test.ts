@@ -3,11 +3,12 @@ import type { NudgeError } from '../../src/domain/errors.ts'
 import type { NewEvent } from '../../src/domain/events/types.ts'
 import { buildApp } from '../../src/http/app.ts'
 import { silentLogger } from '../../src/log.ts'
-import { makeIngestBuffer } from '../../src/runtime/ingest-buffer.ts'
-import type { Queryable } from '../../src/store/db.ts'
+import { makeIngestBuffer, NOTIFY_EVERY_MS } from '../../src/runtime/ingest-buffer.ts'
+import type { Db, Queryable } from '../../src/store/db.ts'
 import { EVENTS_CHANNEL } from '../../src/store/events.ts'
+import { fromPg } from '../../src/store/pg.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
-import { describeEachDriver, openTestDb, type TestDb } from '../helpers/db.ts'
+import { describeEachDriver, openTestDb, serverUrl, type TestDb } from '../helpers/db.ts'
 import { basic, WRITE_KEY } from './app.ts'
 
 const ev = (messageId: string): NewEvent => ({
@@ -106,27 +107,66 @@ describeEachDriver('ingest group commit', (driver) => {
     expect(buffer.pending()).toEqual({ events: 0, bytes: 0 })
   })
 
-  it('wakes the processors with a NOTIFY once the events are committed', async () => {
-    let seen: string[] | undefined
-    let woke = () => {}
-    const woken = new Promise<void>((resolve) => {
-      woke = resolve
-    })
-    // The channel is database-wide: on a shared server another suite's commit may wake us
-    // too, before ours is committed. Only a wake-up that sees n1 counts; without our NOTIFY
-    // after the commit the test waits in vain and fails.
-    const unlisten = await db.listen(EVENTS_CHANNEL, () => {
-      void stored(db).then((ids) => {
-        if (!ids.includes('n1')) return
-        seen ??= ids
-        woke()
+  it('wakes this process at once and the others by NOTIFY, once the events are committed', async () => {
+    // Another process's processor: a Db of its own on the same database (pg), whose
+    // listeners only a NOTIFY reaches. The channel is database-wide: on a shared server
+    // another suite's commit may wake it too, before ours is committed. Only a wake-up that
+    // sees n1 counts; without a NOTIFY after the commit the test waits in vain and fails.
+    const other = serverUrl && db.schema ? await fromPg(serverUrl, { schema: db.schema, max: 1 }) : db
+    const wakeOn = (on: Db) => {
+      let seen: string[] | undefined
+      let woke = () => {}
+      const woken = new Promise<string[]>((resolve) => {
+        woke = () => resolve(seen ?? [])
       })
-    })
+      const listening = on.listen(EVENTS_CHANNEL, () => {
+        void stored(db).then((ids) => {
+          if (!ids.includes('n1')) return
+          seen ??= ids
+          woke()
+        })
+      })
+      return { woken, listening }
+    }
+    const here = wakeOn(db)
+    const there = wakeOn(other)
+    const unlisten = await Promise.all([here.listening, there.listening])
     await new Promise((r) => setTimeout(r, 50)) // LISTEN is registered asynchronously on the server
     await makeIngestBuffer({ db }).submit([ev('n1')], 1)
-    await woken
+    expect(await here.woken).toEqual(['n1'])
+    expect(await there.woken).toEqual(['n1'])
+    for (const u of unlisten) await u()
+    if (other !== db) await other.close()
+  })
+
+  it('calls its own listeners for each write, and sends at most one NOTIFY per interval', async () => {
+    let notifies = 0
+    const q: Db = {
+      ...db,
+      query: ((sql, params) => {
+        if (sql.includes('pg_notify')) notifies++
+        return db.query(sql, params)
+      }) as Queryable['query'],
+    }
+    let wakes = 0
+    const unlisten = await db.listen(EVENTS_CHANNEL, () => {
+      wakes++
+    })
+    const buffer = makeIngestBuffer({ db: q })
+    const started = performance.now()
+    for (let i = 0; i < 20; i++) await buffer.submit([ev(`t${i}`)], 1)
+    const elapsed = performance.now() - started
+    await new Promise((r) => setTimeout(r, NOTIFY_EVERY_MS * 3)) // the trailing NOTIFY
     await unlisten()
-    expect(seen).toEqual(['n1'])
+    expect(await stored(db)).toHaveLength(20)
+    // The local wake-ups: one per write (pg also delivers its own NOTIFYs back).
+    expect(wakes).toBeGreaterThanOrEqual(20)
+    if (driver === 'pglite') {
+      expect(notifies).toBe(0) // no other process to tell
+    } else {
+      expect(notifies).toBeGreaterThanOrEqual(1)
+      expect(notifies).toBeLessThanOrEqual(Math.ceil(elapsed / NOTIFY_EVERY_MS) + 1)
+    }
   })
 
   it('keeps a request whole and caps the events per write', async () => {
