@@ -270,6 +270,9 @@ export interface RunMessage {
   readonly status: string
   /** Why a message was not sent (the guard or channel's reason), if it was not. */
   readonly error: string | null
+  readonly channel: string
+  /** For a message still queued: when it is due, why it went back to the queue if it did. */
+  readonly queued: { readonly notBefore: Date; readonly reason: string | null } | null
 }
 
 /** The messages of a person's runs, for telling what each send step led to. */
@@ -281,8 +284,16 @@ export async function runMessages(
 ): Promise<RunMessage[]> {
   // A message held back or failed is told with the dispatcher's reason (the deciding guard,
   // the channel's answer); one that went out only with an error it may have had on the way.
-  const rows = await db.query<{ run_id: string; step_id: string; status: string; last_error: string | null }>(
-    `SELECT run_id, step_id, status,
+  const rows = await db.query<{
+    run_id: string
+    step_id: string
+    status: string
+    last_error: string | null
+    channel: string
+    not_before: Date
+    reason: string | null
+  }>(
+    `SELECT run_id, step_id, status, channel, not_before, reason,
             CASE WHEN status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked', 'converted')
                  THEN last_error ELSE coalesce(reason, last_error) END AS last_error
      FROM messages
@@ -291,5 +302,34 @@ export async function runMessages(
      ORDER BY created_at`,
     [workspaceId, profileIds, journeyId ?? null],
   )
-  return rows.map((r) => ({ runId: r.run_id, stepId: r.step_id, status: r.status, error: r.last_error }))
+  return rows.map((r) => ({
+    runId: r.run_id,
+    stepId: r.step_id,
+    status: r.status,
+    error: r.last_error,
+    channel: r.channel,
+    queued: r.status === 'queued' ? { notBefore: new Date(r.not_before), reason: r.reason } : null,
+  }))
+}
+
+/**
+ * How many messages of a workspace's channel are queued and due before `notBefore`, up to
+ * `max` (then `max`): the messages a dispatcher takes before this one on a rate-limited
+ * channel.
+ */
+export async function queuedBefore(
+  db: Queryable,
+  workspaceId: string,
+  channel: string,
+  notBefore: Date,
+  max = 100_000,
+): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT 1 FROM messages
+       WHERE workspace_id = $1 AND channel = $2 AND status IN ('queued', 'sending') AND not_before < $3
+       LIMIT $4) AS ahead`,
+    [workspaceId, channel, notBefore.toISOString(), max],
+  )
+  return row?.n ?? 0
 }

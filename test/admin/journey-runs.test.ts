@@ -22,7 +22,7 @@ interface Answer {
       endedAt: string | null
       currentStep: string | null
       waitingUntil: string | null
-      messages: { stepId: string; status: string; error: string | null }[]
+      messages: { stepId: string; status: string; error: string | null; waiting: string | null }[]
       trace: { kind: string; stepId: string | null; message: string }[]
     }[]
     skipped: { message: string }[]
@@ -169,11 +169,12 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     ])
     const messages = [...(held.body.journeys[0]?.runs[0]?.messages ?? [])]
     expect(messages.sort((a, b) => a.stepId.localeCompare(b.stepId))).toEqual([
-      { stepId: 'mail', status: 'sent', error: null },
+      { stepId: 'mail', status: 'sent', error: null, waiting: null },
       {
         stepId: 'push',
         status: 'failed',
         error: 'the push channel is not configured for this workspace (PUT /api/v1/channels/push)',
+        waiting: null,
       },
     ])
   })
@@ -263,5 +264,74 @@ describeEachDriver('GET /api/v1/profiles/{id}/journeys', (driver) => {
     // Nothing was written: the runs are the runtime's alone.
     const [runs] = await world.db.query<{ n: number }>('SELECT count(*)::int AS n FROM journey_runs')
     expect(runs?.n).toBe(4)
+  })
+})
+
+describeEachDriver('why a queued message has not gone out yet', (driver) => {
+  it('tells a mail waiting its turn under the email rate limit, with the messages before it', async () => {
+    const world = await makeWorld(driver, '2026-03-02T10:00:00Z')
+    const app = await buildApp({ db: world.db, log: silentLogger, clock: world.clock })
+    try {
+      await world.db.query(
+        `UPDATE workspaces SET settings = jsonb_set(coalesce(settings, '{}'::jsonb), '{guards}', $1::jsonb)
+         WHERE id = 'default'`,
+        [JSON.stringify({ rateLimits: { email: { perSecond: 1, burst: 1 } } })],
+      )
+      await world.publish('welcome-series')
+      for (let i = 1; i <= 6; i++) {
+        await world.identify(`m${i}`, { email: `m${i}@example.org` })
+        await world.track(`m${i}`, 'Signed Up')
+        world.clock.advance(10)
+      }
+      const auth = { authorization: `Bearer ${(await createKey(world.db, 'default', 'admin')).secret}` }
+      const ask = async (who: string) =>
+        (
+          await app.inject({
+            method: 'GET',
+            url: `/api/v1/profiles/${who}/journeys?template=welcome`,
+            headers: auth,
+          })
+        ).json() as Answer
+      // One a second: the first went out, the others wait untouched for their slots.
+      const states = await world.db.query<{ user_id: string; status: string }>(
+        `SELECT p.user_id, m.status FROM messages m
+         JOIN profiles p ON p.workspace_id = m.workspace_id AND p.profile_id = m.profile_id ORDER BY p.user_id`,
+      )
+      expect(states.map((s) => `${s.user_id} ${s.status}`)).toEqual([
+        'm1 sent',
+        'm2 queued',
+        'm3 queued',
+        'm4 queued',
+        'm5 queued',
+        'm6 queued',
+      ])
+      const last = await ask('m6')
+      expect(last.journeys[0]?.why).toEqual([
+        'In the run that entered because Signed Up happened (key once), welcome was queued on 2026-03-02 10:00, ' +
+          'and is not sent yet: waiting its turn under the email rate limit (at most 1 a second): ' +
+          '4 messages of the channel go before it, about 4 seconds of sending.',
+      ])
+      expect(last.journeys[0]?.story[0]).toMatch(
+        /; has welcome by email at 10:00 in the queue, waiting its turn under the email rate limit \(at most 1 a second\): 4 messages/,
+      )
+      expect(last.journeys[0]?.runs[0]?.messages).toEqual([
+        {
+          stepId: 'welcome',
+          status: 'queued',
+          error: null,
+          waiting: expect.stringMatching(/^waiting its turn under the email rate limit/),
+        },
+      ])
+      // The first of the backlog goes next.
+      expect((await ask('m2')).journeys[0]?.why?.[0]).toMatch(
+        /and is not sent yet: due on 2026-03-02 10:00, the dispatcher takes it next\.$/,
+      )
+      // Once the slots have come, the backlog is gone and the answer says it was got.
+      await world.runUntil('2026-03-02T10:00:10Z')
+      expect((await ask('m6')).journeys[0]?.why?.[0]).toMatch(/, m6 got welcome on 2026-03-02 10:00\.$/)
+    } finally {
+      await app.close()
+      await world.close()
+    }
   })
 })

@@ -1,6 +1,7 @@
 // A run told the way a community manager reads it: one sentence per run, from the trace
 // ("Ann entered Welcome series on 2 March at 10:00 because of Signed Up; got welcome at
 // 10:00; waited 2 days; …"), and why a person never entered a journey at all.
+import { type QueuedFacts, queueWait } from '../messages/queue-wait.ts'
 import { describeTrigger } from './describe.ts'
 import { planOf } from './plan.ts'
 import type { Run } from './run.ts'
@@ -15,6 +16,8 @@ export interface StoryOptions {
   readonly timezone?: string | null
   /** What became of each send, by `${runId}/${stepId}` (absent in a simulation). */
   readonly messages?: ReadonlyMap<string, MessageFate>
+  /** The time the story is told at, to say how long a queued message has waited. */
+  readonly now?: Date
 }
 
 const UNIT_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' }
@@ -104,7 +107,7 @@ export function tellRun(
       case 'send': {
         const what = `${String(t.data['template'])} by ${String(t.data['channel'])} ${when(t.at)}`
         const message = opts.messages?.get(`${t.runId}/${t.stepId}`)
-        return message ? sendOutcome(what, message) : `got ${what}`
+        return message ? sendOutcome(what, message, face, opts.now) : `got ${what}`
       }
       case 'delayed': {
         const step = t.stepId ? plan.byId.get(t.stepId)?.step : undefined
@@ -161,6 +164,8 @@ export function tellRun(
 export interface MessageFate {
   readonly status: string
   readonly error: string | null
+  /** For a message still in the queue: what it waits for. */
+  readonly queued?: QueuedFacts | null
 }
 
 /** Whether the member got it, may still get it, or a guard or the channel held it back. */
@@ -182,12 +187,15 @@ export function reached(m: MessageFate): 'got' | 'pending' | 'held' {
 export const heldBecause = (m: MessageFate) => `${m.status}${m.error ? ` (${m.error})` : ''}`
 
 /** A send as the member lived it. */
-function sendOutcome(what: string, m: MessageFate): string {
+function sendOutcome(what: string, m: MessageFate, face: Clockface, now: Date | undefined): string {
   switch (reached(m)) {
     case 'got':
       return m.status === 'sent' ? `got ${what}` : `got ${what} (${m.status})`
     case 'pending':
-      return `got ${what} (queued, not sent yet)`
+      if (m.status === 'sending') return `is being sent ${what}`
+      return m.queued && now
+        ? `has ${what} in the queue, ${queueWait(m.queued, now, (d) => `on ${face.day(d)} at ${face.time(d)}`)}`
+        : `has ${what} in the queue, not sent yet`
     case 'held':
       return `did not get ${what}: ${heldBecause(m)}`
   }

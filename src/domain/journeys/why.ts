@@ -1,5 +1,6 @@
 // "Why did (not) this person get <template>?", answered in sentences from the journey and
 // the trace of the person's runs (and of the entries that were skipped).
+import { queueWait } from '../messages/queue-wait.ts'
 import { planOf, type StepNode } from './plan.ts'
 import type { Run } from './run.ts'
 import { heldBecause, type MessageFate, reached } from './story.ts'
@@ -22,6 +23,8 @@ export interface WhyInput {
   readonly who?: string
   /** What became of each queued message, by `${runId}/${stepId}`: a guard may have held it back. */
   readonly messages?: ReadonlyMap<string, MessageFate>
+  /** The time of the answer, to say how long a queued message has waited. */
+  readonly now?: Date
 }
 
 const day = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16)
@@ -80,6 +83,12 @@ function divergence(target: StepNode, trace: readonly TraceEntry[]): string | nu
 
 export function explainWhy(input: WhyInput): string[] {
   const { journey, template } = input
+  const waitOf = (fate: MessageFate) =>
+    fate.status === 'sending'
+      ? 'it is being sent'
+      : fate.queued && input.now
+        ? queueWait(fate.queued, input.now, (d) => `on ${day(d)}`)
+        : 'it is in the queue'
   const who = input.who ?? 'This person'
   const whoInSentence = input.who ?? 'this person'
   const plan = planOf(journey)
@@ -114,6 +123,10 @@ export function explainWhy(input: WhyInput): string[] {
         if (fate && reached(fate) === 'held')
           out.push(
             `${intro}, ${template} was queued on ${day(s.at)}${after}, but held back: ${heldBecause(fate)}.`,
+          )
+        else if (fate && reached(fate) === 'pending')
+          out.push(
+            `${intro}, ${template} was queued on ${day(s.at)}${after}, and is not sent yet: ${waitOf(fate)}.`,
           )
         else out.push(`${intro}, ${whoInSentence} got ${template} on ${day(s.at)}${after}.`)
       }

@@ -5,14 +5,29 @@ import { z } from 'zod'
 import { NudgeError } from '../../domain/errors.ts'
 import { planOf } from '../../domain/journeys/plan.ts'
 import { JourneySchema } from '../../domain/journeys/schema.ts'
-import { type StoryOptions, tellNeverEntered, tellRun, tellSkipped } from '../../domain/journeys/story.ts'
+import {
+  type MessageFate,
+  type StoryOptions,
+  tellNeverEntered,
+  tellRun,
+  tellSkipped,
+} from '../../domain/journeys/story.ts'
 import type { TraceEntry } from '../../domain/journeys/trace.ts'
 import type { Journey } from '../../domain/journeys/types.ts'
 import { explainWhy } from '../../domain/journeys/why.ts'
+import { type QueuedFacts, queueWait } from '../../domain/messages/queue-wait.ts'
+import { guardPolicyOf } from '../../runtime/dispatch/workspace.ts'
 import type { Queryable } from '../../store/db.ts'
 import { getJourneyVersion, listJourneys } from '../../store/journeys.ts'
 import { getProfile, profileFamily } from '../../store/profiles/read.ts'
-import { profileRuns, profileTrace, type RunMessage, runMessages, type StoredRun } from '../../store/runs.ts'
+import {
+  profileRuns,
+  profileTrace,
+  queuedBefore,
+  type RunMessage,
+  runMessages,
+  type StoredRun,
+} from '../../store/runs.ts'
 import { route } from '../openapi.ts'
 import { type AdminDeps, workspaceOf } from './context.ts'
 import { ProfileParams, profileNotFound } from './profiles.ts'
@@ -43,7 +58,17 @@ const RunSchema = z
     waitingUntil: Timestamp.nullable(),
     outcome: z.string().nullable(),
     messages: z
-      .array(z.object({ stepId: z.string(), status: z.string(), error: z.string().nullable() }))
+      .array(
+        z.object({
+          stepId: z.string(),
+          status: z.string(),
+          error: z.string().nullable(),
+          waiting: z
+            .string()
+            .nullable()
+            .describe('For a queued message: what it waits for (its due time, its turn under a rate limit)'),
+        }),
+      )
       .describe('What became of each message the run queued: queued, sent, delivered, capped, suppressed, …'),
     trace: z.array(TraceEntrySchema),
   })
@@ -159,10 +184,12 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
         }
       }
 
+      const now = deps.clock?.now() ?? new Date()
       const opts: StoryOptions = {
         who: nameOf(profile.traits, profile.userId ?? profile.id),
         timezone: profile.timezone,
-        messages: new Map(messages.map((m) => [`${m.runId}/${m.stepId}`, m])),
+        messages: await messageFates(deps.db, ws, messages),
+        now,
       }
       const journeys = []
       for (const journeyId of [...ids].sort()) {
@@ -205,6 +232,10 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
               r,
               history.find((h) => h.run === r.run)?.trace ?? [],
               messages.filter((m) => m.runId === r.run.id),
+              (m) => {
+                const queued = opts.messages?.get(`${m.runId}/${m.stepId}`)?.queued
+                return queued ? queueWait(queued, now, (d) => `at ${d.toISOString()}`) : null
+              },
             ),
           ),
           skipped: skipped.map(traceJson),
@@ -218,6 +249,7 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
                   skipped,
                   who: opts.who,
                   ...(opts.messages ? { messages: opts.messages } : {}),
+                  now,
                 }),
               }
             : {}),
@@ -228,10 +260,44 @@ export function runRoutes(app: FastifyInstance, deps: AdminDeps): void {
   )
 }
 
+/**
+ * What became of each message, by `${runId}/${stepId}`; for one still queued, what it waits
+ * for: its due time, or its turn under the channel's rate limit behind the messages due
+ * before it.
+ */
+async function messageFates(
+  db: Queryable,
+  ws: string,
+  messages: readonly RunMessage[],
+): Promise<Map<string, MessageFate>> {
+  const queued = messages.filter((m) => m.queued)
+  const rateLimits = queued.length > 0 ? (await guardPolicyOf(db, ws)).rateLimits : undefined
+  const out = new Map<string, MessageFate>()
+  for (const m of messages) {
+    let facts: QueuedFacts | null = null
+    if (m.queued) {
+      const rate = rateLimits?.[m.channel as keyof typeof rateLimits] ?? null
+      facts = {
+        channel: m.channel,
+        notBefore: m.queued.notBefore,
+        reason: m.queued.reason,
+        rate,
+        ahead: rate ? await queuedBefore(db, ws, m.channel, m.queued.notBefore, AHEAD_MAX) : 0,
+        aheadMax: AHEAD_MAX,
+      }
+    }
+    out.set(`${m.runId}/${m.stepId}`, { status: m.status, error: m.error, queued: facts })
+  }
+  return out
+}
+
+const AHEAD_MAX = 100_000
+
 function runJson(
   stored: StoredRun,
   trace: readonly TraceEntry[],
   messages: readonly RunMessage[],
+  waiting: (m: RunMessage) => string | null,
 ): z.input<typeof RunSchema> {
   const { run } = stored
   return {
@@ -244,7 +310,12 @@ function runJson(
     currentStep: run.cursor,
     waitingUntil: run.pending?.until.toISOString() ?? null,
     outcome: run.outcome,
-    messages: messages.map((m) => ({ stepId: m.stepId, status: m.status, error: m.error })),
+    messages: messages.map((m) => ({
+      stepId: m.stepId,
+      status: m.status,
+      error: m.error,
+      waiting: waiting(m),
+    })),
     trace: trace.map(traceJson),
   }
 }

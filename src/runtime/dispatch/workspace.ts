@@ -19,6 +19,16 @@ export interface WorkspaceContext {
   readonly templates: ReadonlyMap<string, StoredTemplate>
 }
 
+/** A workspace's guard policy as the dispatcher applies it (safe defaults when absent or invalid). */
+export async function guardPolicyOf(db: Queryable, workspaceId: string): Promise<GuardPolicy> {
+  const [row] = await db.query<{ settings: Record<string, unknown> | null }>(
+    'SELECT settings FROM workspaces WHERE id = $1',
+    [workspaceId],
+  )
+  const parsed = safeParseGuardPolicy(row?.settings?.['guards'] ?? {})
+  return parsed.ok ? parsed.policy : defaultGuardPolicy
+}
+
 /** `templates`: by workspace, the template names its messages in this batch use. */
 export async function loadWorkspaces(
   db: Queryable,
