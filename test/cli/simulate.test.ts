@@ -133,4 +133,72 @@ describe('nudge simulate --events', () => {
     const noFile = await cli('simulate', journey('welcome-series'), '--events', join(dir, 'nope.ndjson'))
     expect(noFile.stderr).toContain(`Cannot read ${join(dir, 'nope.ndjson')}`)
   })
+
+  it("judges stage conditions by --funnel's stages, the members' stages by their Stage Entered events", async () => {
+    const thanks = join(dir, 'regulars-thanks.yaml')
+    await writeFile(
+      thanks,
+      [
+        'id: regulars-thanks',
+        'name: Regulars thanks',
+        'trigger: { type: event, event: Posted }',
+        'entry: { type: every_time }',
+        'steps:',
+        '  - id: who',
+        '    type: branch',
+        '    paths:',
+        '      - name: regular',
+        '        when: { type: stage, op: gte, stage: regular }',
+        '        steps: [{ id: thanks, type: send, channel: email, template: welcome }]',
+      ].join('\n'),
+    )
+    const funnel = join(dir, 'funnel.yaml')
+    const stage = (id: string, name: string) =>
+      `  - { id: ${id}, name: ${name}, criteria: { type: performed, event: Signed Up, min: 1 } }`
+    await writeFile(
+      funnel,
+      ['stages:', stage('newcomer', 'Newcomer'), stage('regular', 'Regular'), stage('pillar', 'Pillar')].join(
+        '\n',
+      ),
+    )
+    const history = join(dir, 'stages.ndjson')
+    const entered = (userId: string, s: string, at: string) => ({
+      type: 'track',
+      userId,
+      event: 'Stage Entered',
+      properties: { stage: s },
+      timestamp: at,
+    })
+    await writeFile(
+      history,
+      [
+        entered('ann', 'pillar', '2026-03-01T10:00:00Z'),
+        entered('bob', 'newcomer', '2026-03-01T10:00:00Z'),
+        entered('cat', 'regular', '2026-03-01T10:00:00Z'),
+        entered('cat', 'newcomer', '2026-03-01T11:00:00Z'),
+        ...['ann', 'bob', 'cat'].map((userId) => ({
+          type: 'track',
+          userId,
+          event: 'Posted',
+          timestamp: '2026-03-02T10:00:00Z',
+        })),
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    )
+    const run = (...more: string[]) => cli('simulate', thanks, '--events', history, '--json', ...more)
+    const sentTo = (stdout: string) =>
+      (JSON.parse(stdout) as { sends: { profileId: string }[] }).sends.map((x) => x.profileId)
+    // ann is a pillar, above regular; cat was a regular but went back to newcomer.
+    const custom = await run('--funnel', funnel)
+    expect(custom.code).toBe(0)
+    expect(sentTo(custom.stdout)).toEqual(['ann'])
+    // Under the default funnel these stages are unknown: no member is at least "regular".
+    expect(sentTo((await run()).stdout)).toEqual([])
+    await writeFile(funnel, 'stages:\n  - { id: newcomer, name: Newcomer, stuck_afte: 3d }\n')
+    const wrong = await run('--funnel', funnel)
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain(`${funnel}: stages[0]`)
+    expect(wrong.stderr).toContain('stuck_afte')
+  })
 })

@@ -3,6 +3,8 @@
 // prints who would get what and when. Offline with --events; --since reads the stored
 // history of the running instance. Nothing is ever sent or written.
 import { readFile } from 'node:fs/promises'
+import { parse as parseYaml } from 'yaml'
+import { validateStageConfig } from '../../domain/community/stage-config.ts'
 import { evaluate } from '../../domain/conditions/evaluate.ts'
 import { parseDuration } from '../../domain/journeys/duration.ts'
 import { formatIssue, parseJourneyDocument } from '../../domain/journeys/parse.ts'
@@ -17,7 +19,8 @@ import { jsonReport, textReport } from '../simulate/report.ts'
 
 const USAGE =
   'Usage: nudge simulate <journey files...> (--events <file.ndjson> | --since <30d | ISO date>) ' +
-  '[--until <ISO date | duration after the last event, 30d by default>] [--templates <dir>] [--json]'
+  '[--until <ISO date | duration after the last event, 30d by default>] [--templates <dir>] ' +
+  '[--funnel <file>] [--json]'
 
 const DEFAULT_TAIL = '30d'
 
@@ -48,6 +51,34 @@ async function loadJourneys(files: readonly string[], templates: string[] | unde
   }
   if (problems.length) throw new CliError(problems.join('\n'))
   return journeys
+}
+
+/**
+ * The funnel `stage` conditions are judged by: the file of --funnel (what PUT
+ * /api/v1/community/stages takes as `config`), else with --since the running server's, else
+ * the default one.
+ */
+async function funnelOf(args: Args, fromServer: boolean): Promise<readonly string[]> {
+  const file = flag(args, 'funnel')
+  if (file !== undefined) {
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new CliError(`Cannot read ${file}`)
+    })
+    let doc: unknown
+    try {
+      doc = parseYaml(text)
+    } catch (err) {
+      throw new CliError(`${file}: not valid YAML or JSON: ${(err as Error).message}`)
+    }
+    const checked = validateStageConfig(doc)
+    if (!checked.ok)
+      throw new CliError(checked.issues.map((i) => `${file}: ${i.path}: ${i.message}`).join('\n'))
+    return checked.value.ids
+  }
+  if (!fromServer) return STAGES
+  const answer = await makeClient().admin<{ config: unknown }>('GET', '/api/v1/community/stages')
+  const checked = validateStageConfig(answer.config)
+  return checked.ok ? checked.value.ids : STAGES
 }
 
 /** --since: a duration before now (30d), or an ISO date. */
@@ -92,6 +123,7 @@ export async function simulateCommand(args: Args): Promise<void> {
   const since = sinceOf(args, now)
   if (files.length === 0 || (eventsFile === undefined) === (since === undefined)) throw new UsageError(USAGE)
   const journeys = await loadJourneys(files, await templateNames(flag(args, 'templates')))
+  const stages = await funnelOf(args, since !== undefined)
 
   let loaded: LoadedEvents
   let from: Date
@@ -109,7 +141,7 @@ export async function simulateCommand(args: Args): Promise<void> {
   const until = untilOf(args, edge(loaded, 'last'), now)
   if (until < from) throw new UsageError('--until is before the first event')
 
-  const result = simulate(journeys, loaded.events, { start: from, end: until, evaluate, stages: STAGES })
+  const result = simulate(journeys, loaded.events, { start: from, end: until, evaluate, stages })
   const window = { from, until }
   if (args.flags['json']) {
     const json = { ...jsonReport(result, window), rejected: loaded.rejected, leftOut: loaded.ownLeftOut }

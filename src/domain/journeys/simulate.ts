@@ -78,6 +78,27 @@ interface ProfileState {
   firstSeenAt: Date | null
   lastSeenAt: Date | null
   readonly events: EventFacts[]
+  /** The community state the history shows: the last `Stage Entered`, badges and segments held. */
+  stage: string | null
+  readonly badges: Set<string>
+  readonly segments: Set<string>
+}
+
+/**
+ * The community and segment events in a history move the simulated member as they moved the
+ * real one (a replay of the stored history has them; the simulator does not compute them).
+ */
+function follow(p: ProfileState, event: JourneyEvent): void {
+  const value = (k: string) =>
+    typeof event.properties[k] === 'string' ? (event.properties[k] as string) : null
+  const stage = event.name === 'Stage Entered' ? value('stage') : null
+  if (stage) p.stage = stage
+  const badge = value('badge')
+  if (badge && event.name === 'Badge Awarded') p.badges.add(badge)
+  if (badge && event.name === 'Badge Revoked') p.badges.delete(badge)
+  const segment = value('segment')
+  if (segment && event.name === 'Segment Entered') p.segments.add(segment)
+  if (segment && event.name === 'Segment Exited') p.segments.delete(segment)
 }
 
 export function simulate(
@@ -183,6 +204,7 @@ export function simulate(
     const p = profileOf(profileId)
     const previousTraits = { ...p.traits }
     if (event.type === 'identify') Object.assign(p.traits, event.traits)
+    follow(p, event)
     p.events.push(event)
     p.firstSeenAt ??= now
     p.lastSeenAt = now
@@ -195,7 +217,13 @@ export function simulate(
     }
     for (const journey of journeys) {
       const deps = depsFor(p, now)
-      const ctx: ConditionContext = { now, profile: deps.profile, event, history: deps.history, stages: [] }
+      const ctx: ConditionContext = {
+        now,
+        profile: deps.profile,
+        event,
+        history: deps.history,
+        stages: options.stages ?? [],
+      }
       const triggered = matchesTrigger(
         journey.trigger,
         { event, previousTraits, traits: p.traits },
@@ -248,7 +276,17 @@ function newProfile(
   traits: Readonly<Record<string, unknown>>,
   timezone: string | null,
 ): ProfileState {
-  return { id, traits: { ...traits }, timezone, firstSeenAt: null, lastSeenAt: null, events: [] }
+  return {
+    id,
+    traits: { ...traits },
+    timezone,
+    firstSeenAt: null,
+    lastSeenAt: null,
+    events: [],
+    stage: null,
+    badges: new Set(),
+    segments: new Set(),
+  }
 }
 
 function facts(p: ProfileState): ProfileFacts {
@@ -260,9 +298,9 @@ function facts(p: ProfileState): ProfileFacts {
     firstSeenAt: p.firstSeenAt,
     lastSeenAt: p.lastSeenAt,
     timezone: tz,
-    segments: new Set(),
-    badges: new Set(),
-    stage: typeof p.traits['stage'] === 'string' ? p.traits['stage'] : null,
+    segments: new Set(p.segments),
+    badges: new Set(p.badges),
+    stage: p.stage ?? (typeof p.traits['stage'] === 'string' ? p.traits['stage'] : null),
     score: 0,
   }
 }
