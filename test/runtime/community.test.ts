@@ -6,6 +6,7 @@ import { afterEach, expect, it } from 'vitest'
 import { scoreAt } from '../../src/domain/community/score.ts'
 import { compileStages } from '../../src/domain/community/stage-config.ts'
 import { DEFAULT_STAGE_CONFIG } from '../../src/domain/community/stage-defaults.ts'
+import { partitionOf } from '../../src/domain/events/partition.ts'
 import { parseJourneyDocument } from '../../src/domain/journeys/parse.ts'
 import { parseSegment } from '../../src/domain/segments/schema.ts'
 import { setBadgeRules, setScoreConfig, setStageConfig } from '../../src/runtime/community/configure.ts'
@@ -13,6 +14,7 @@ import { MAX_CHAIN } from '../../src/runtime/community/hook.ts'
 import { loadScore } from '../../src/store/community.ts'
 import { getCommunityJob } from '../../src/store/community-jobs.ts'
 import { stageDistribution, topByContent, weeklyCohorts } from '../../src/store/community-reports.ts'
+import { insertEvents } from '../../src/store/events.ts'
 import { applyJourney } from '../../src/store/journeys.ts'
 import { saveSegment } from '../../src/store/segments.ts'
 import { describeEachDriver } from '../helpers/db.ts'
@@ -304,6 +306,55 @@ steps:
       'ann email:welcome-event-invite 2026-03-02T11:00:00.000Z',
       'ann in_app:badge-congrats 2026-03-02T12:00:00.000Z',
     ])
+  })
+
+  it('a member merged in the round of an earlier first entry keeps that entry, counted once in its cohort', async () => {
+    const t0 = Date.parse('2026-03-02T10:00:00Z')
+    const at = (d: number) => new Date(t0 + d * DAY)
+    world = await makeWorld(driver, at(0).toISOString())
+    // uma becomes a prospect on day 8, on the clock of one worker.
+    await world.identify('uma', {})
+    await world.runUntil(at(8))
+    await world.track('uma', 'Newsletter Subscribed')
+    // Another worker's clock is an hour behind. In one of its rounds, an anonymous session
+    // subscribes (its first prospect entry, an hour before uma's stored one), then the
+    // identify that makes it uma's.
+    world.clock.set(new Date(at(8).getTime() - 3_600_000))
+    const partition = partitionOf('default', 'uma', null)
+    const event = (messageId: string, type: 'track' | 'identify', body: Record<string, unknown>) => ({
+      workspaceId: 'default',
+      messageId,
+      type,
+      name: type === 'track' ? (body['event'] as string) : null,
+      userId: (body['userId'] as string | undefined) ?? null,
+      anonymousId: 'a-9',
+      timestamp: world.clock.now(),
+      receivedAt: world.clock.now(),
+      // One partition: the subscription is processed before the identify, in the same round.
+      partition,
+      payload: { type, anonymousId: 'a-9', ...body },
+    })
+    await insertEvents(world.db, [
+      event('late-1', 'track', { event: 'Newsletter Subscribed', properties: {} }),
+      event('late-2', 'identify', { userId: 'uma', traits: {} }),
+    ])
+    await world.workers.drain()
+    const uma = await profileIdOf(world, 'uma')
+    const first = await world.db.query(
+      'SELECT profile_id, entered_at FROM profile_stage_firsts WHERE stage = $1',
+      ['prospect'],
+    )
+    expect(first).toEqual([{ profile_id: uma, entered_at: new Date(at(8).getTime() - 3_600_000) }])
+    // The person is counted once, in the cohort of that entry.
+    const cohorts = await weeklyCohorts(
+      world.db,
+      'default',
+      'prospect',
+      new Date('2026-03-09T00:00:00Z'),
+      at(14),
+      1,
+    )
+    expect(cohorts.map((c) => [c.cohort.toISOString().slice(0, 10), c.members])).toEqual([['2026-03-09', 1]])
   })
 
   it('merges an anonymous member into the identified one: furthest stage, summed score, both badges, counted once', async () => {
