@@ -77,15 +77,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
   })
-  await app.register(ingestPlugin, {
-    keys,
-    // A server runs several writes at once on its pool (each one still a group
-    // commit); the embedded database has one connection.
-    buffer:
-      deps.ingest ??
-      makeIngestBuffer({ db: deps.db, log: deps.log, maxConcurrentWrites: deps.db.isShared ? 4 : 1 }),
-    clock: deps.clock ?? systemClock,
+  // A server runs several writes at once on its pool (each one still a group commit); the
+  // embedded database has one connection.
+  const buffer =
+    deps.ingest ??
+    makeIngestBuffer({ db: deps.db, log: deps.log, maxConcurrentWrites: deps.db.isShared ? 4 : 1 })
+  // Closing the app (before the database): the NOTIFY an interval still holds back goes out.
+  app.addHook('onClose', async () => {
+    await buffer.close?.()
   })
+  await app.register(ingestPlugin, { keys, buffer, clock: deps.clock ?? systemClock })
 
   app.get('/healthz', async () => ({ ok: true }))
   app.get('/readyz', async (_req, reply) => {

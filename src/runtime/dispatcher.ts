@@ -495,6 +495,7 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         at: clock.now(),
         notBefore: at,
         error: String(err),
+        reason: `dispatching it failed (${String(err).slice(0, 200)}), tried again at ${at.toISOString()}`,
       }).catch(() => {})
     }
   }
@@ -554,7 +555,13 @@ export function makeDispatcher(opts: DispatcherOptions): Dispatcher {
         db,
         claimed.map((m) => ({
           message: m,
-          update: { status: 'queued', at: now, notBefore: at, error: String(err) },
+          update: {
+            status: 'queued',
+            at: now,
+            notBefore: at,
+            error: String(err),
+            reason: `reserving its rate-limit slot failed, tried again at ${at.toISOString()}`,
+          },
         })),
       ).catch(() => {})
       return claimed.length

@@ -23,6 +23,11 @@ export interface IngestBuffer {
   submit(events: readonly NewEvent[], bytes: number): Promise<SubmitResult>
   /** Events waiting for a write, and bytes accepted but not yet committed (the memory bound). */
   pending(): { readonly events: number; readonly bytes: number }
+  /**
+   * Sends the NOTIFY an interval still holds back, before the database closes: other
+   * processes then learn of the last writes at once, not at their next poll.
+   */
+  close?(): Promise<void>
 }
 
 export interface SubmitResult {
@@ -33,13 +38,15 @@ export interface SubmitResult {
 export const NOTIFY_EVERY_MS = 10
 
 export interface IngestBufferOptions {
-  /** A Db: its own listeners are called at once, other processes told by NOTIFY (see wake). */
+  /** A Db: this process's listeners are called at once, and everyone's by NOTIFY (see wake). */
   readonly db: Queryable | Db
   readonly log?: Logger | undefined
   /** Bytes waiting or being written before submit() refuses. */
   readonly maxQueuedBytes?: number
   /** At most this many events per write; a request's events always stay together. */
   readonly maxWriteEvents?: number
+  /** The most NOTIFYs for other processes: one per this many milliseconds (NOTIFY_EVERY_MS). */
+  readonly notifyEveryMs?: number
   /** Concurrent writes (1 on an embedded database: it has one connection). */
   readonly maxConcurrentWrites?: number
 }
@@ -55,6 +62,7 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
   const maxQueuedBytes = opts.maxQueuedBytes ?? 64 * 1024 * 1024
   const maxWriteEvents = opts.maxWriteEvents ?? 5_000
   const maxConcurrentWrites = opts.maxConcurrentWrites ?? 1
+  const notifyEveryMs = opts.notifyEveryMs ?? NOTIFY_EVERY_MS
   let queue: Waiting[] = []
   let queuedEvents = 0
   let outstandingBytes = 0
@@ -138,12 +146,14 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
   let notifyAgain = false
   let notifyTimer: ReturnType<typeof setTimeout> | undefined
   let lastNotifyAt = Number.NEGATIVE_INFINITY
+  let closed = false
+  let inFlightNotify: Promise<void> = Promise.resolve()
   const notifyOthers = (): void => {
     if (notifying || notifyTimer) {
       notifyAgain = true
       return
     }
-    const wait = lastNotifyAt + NOTIFY_EVERY_MS - performance.now()
+    const wait = lastNotifyAt + notifyEveryMs - performance.now()
     if (wait > 0) {
       notifyTimer = setTimeout(() => {
         notifyTimer = undefined
@@ -155,11 +165,11 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
     notifying = true
     notifyAgain = false
     lastNotifyAt = performance.now()
-    notifyEvents(opts.db)
+    inFlightNotify = notifyEvents(opts.db)
       .catch((err: unknown) => opts.log?.warn({ err }, 'could not notify the processors of new events'))
       .finally(() => {
         notifying = false
-        if (notifyAgain) notifyOthers()
+        if (notifyAgain && !closed) notifyOthers()
       })
   }
   const wake = (): void => {
@@ -180,5 +190,16 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
       })
     },
     pending: () => ({ events: queuedEvents, bytes: outstandingBytes }),
+    async close() {
+      closed = true
+      const held = notifyAgain || notifyTimer !== undefined
+      if (notifyTimer) clearTimeout(notifyTimer)
+      notifyTimer = undefined
+      await inFlightNotify
+      if (held && others)
+        await notifyEvents(opts.db).catch((err: unknown) =>
+          opts.log?.warn({ err }, 'could not notify the processors of new events'),
+        )
+    },
   }
 }

@@ -34,6 +34,30 @@ export function gatherContent(w: RollupWrites, workspaceId: string, profileId: s
   else w.content.set(k, { workspaceId, profileId, n })
 }
 
+/** Takes what was gathered for these profiles out of `w`, into writes of their own. */
+export function takeRollupWrites(
+  w: RollupWrites,
+  workspaceId: string,
+  profileIds: readonly string[],
+): RollupWrites {
+  const mine = (x: { workspaceId: string; profileId: string }) =>
+    x.workspaceId === workspaceId && profileIds.includes(x.profileId)
+  const out = newRollupWrites()
+  const keep = <T extends { workspaceId: string; profileId: string }>(list: T[], into: T[]) => {
+    const rest = list.filter((x) => !mine(x))
+    into.push(...list.filter(mine))
+    list.splice(0, list.length, ...rest)
+  }
+  keep(w.transitions, out.transitions)
+  keep(w.activity, out.activity)
+  for (const [k, c] of w.content)
+    if (mine(c)) {
+      out.content.set(k, c)
+      w.content.delete(k)
+    }
+  return out
+}
+
 /** A profile merged into another: what was gathered for it now belongs to the survivor. */
 export function remapRollupWrites(w: RollupWrites, workspaceId: string, from: string, to: string): void {
   for (const [i, t] of w.transitions.entries())

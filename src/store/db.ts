@@ -28,3 +28,14 @@ export interface Db extends Queryable {
   notifyHere(channel: string, payload?: string): void
   close(): Promise<void>
 }
+
+/** notifyHere for an adapter's listeners of a channel: called after the caller's turn, as a notification would be. */
+export function notifyListeners(
+  listeners: ReadonlySet<(payload: string) => void> | undefined,
+  payload: string,
+): void {
+  if (!listeners?.size) return
+  queueMicrotask(() => {
+    for (const h of listeners) h(payload)
+  })
+}

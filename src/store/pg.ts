@@ -1,7 +1,7 @@
 // Server adapter: node-postgres pool. LISTEN uses one dedicated client.
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import type { Db, Queryable, Row } from './db.ts'
+import { type Db, notifyListeners, type Queryable, type Row } from './db.ts'
 
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -126,12 +126,7 @@ export async function fromPg(url: string, opts: PgOptions = {}): Promise<Db> {
       }
     },
     notifyHere(channel, payload = '') {
-      const set = handlers.get(channel)
-      if (!set?.size) return
-      // As a notification would: after the caller's turn, never inside it.
-      queueMicrotask(() => {
-        for (const h of set) h(payload)
-      })
+      notifyListeners(handlers.get(channel), payload)
     },
     async close() {
       await listener?.end().catch(() => {})

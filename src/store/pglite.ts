@@ -1,6 +1,6 @@
 // Embedded adapter: PostgreSQL compiled to WASM, in a data folder or in memory.
 import { PGlite, types } from '@electric-sql/pglite'
-import type { Db, Queryable, Row } from './db.ts'
+import { type Db, notifyListeners, type Queryable, type Row } from './db.ts'
 
 const parsers = {
   [types.INT8]: (v: string) => Number(v),
@@ -42,11 +42,7 @@ export async function fromPglite(dataDir?: string): Promise<Db> {
       }
     },
     notifyHere(channel, payload = '') {
-      const set = here.get(channel)
-      if (!set?.size) return
-      queueMicrotask(() => {
-        for (const h of set) h(payload)
-      })
+      notifyListeners(here.get(channel), payload)
     },
     close: () => pg.close(),
   }

@@ -267,6 +267,8 @@ export async function profileRuns(
 export interface RunMessage {
   readonly runId: string
   readonly stepId: string
+  readonly profileId: string
+  readonly messageId: string
   readonly status: string
   /** Why a message was not sent (the guard or channel's reason), if it was not. */
   readonly error: string | null
@@ -287,13 +289,15 @@ export async function runMessages(
   const rows = await db.query<{
     run_id: string
     step_id: string
+    profile_id: string
+    message_id: string
     status: string
     last_error: string | null
     channel: string
     not_before: Date
     reason: string | null
   }>(
-    `SELECT run_id, step_id, status, channel, not_before, reason,
+    `SELECT run_id, step_id, profile_id, message_id, status, channel, not_before, reason,
             CASE WHEN status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked', 'converted')
                  THEN last_error ELSE coalesce(reason, last_error) END AS last_error
      FROM messages
@@ -305,6 +309,8 @@ export async function runMessages(
   return rows.map((r) => ({
     runId: r.run_id,
     stepId: r.step_id,
+    profileId: r.profile_id,
+    messageId: r.message_id,
     status: r.status,
     error: r.last_error,
     channel: r.channel,
@@ -312,24 +318,40 @@ export async function runMessages(
   }))
 }
 
+/** The most messages queuedAhead counts before one: past it, the answer is "at least" that. */
+export const AHEAD_MAX = 10_000
+
 /**
- * How many messages of a workspace's channel are queued and due before `notBefore`, up to
- * `max` (then `max`): the messages a dispatcher takes before this one on a rate-limited
- * channel.
+ * For each queued message, how many other messages of its workspace's channel are queued
+ * and due at or before it (at most AHEAD_MAX): what a dispatcher takes before it, or with it,
+ * on a rate-limited channel (it takes a channel's due messages by due time). Answers by `key`.
  */
-export async function queuedBefore(
+export async function queuedAhead(
   db: Queryable,
   workspaceId: string,
-  channel: string,
-  notBefore: Date,
-  max = 100_000,
-): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (
-       SELECT 1 FROM messages
-       WHERE workspace_id = $1 AND channel = $2 AND status IN ('queued', 'sending') AND not_before < $3
-       LIMIT $4) AS ahead`,
-    [workspaceId, channel, notBefore.toISOString(), max],
+  messages: ReadonlyArray<{
+    key: string
+    profileId: string
+    messageId: string
+    channel: string
+    notBefore: Date
+  }>,
+): Promise<Map<string, number>> {
+  if (messages.length === 0) return new Map()
+  const rows = await db.query<{ k: string; n: number }>(
+    `SELECT x.k, (SELECT count(*)::int FROM (
+         SELECT 1 FROM messages m
+         WHERE m.workspace_id = $1 AND m.channel = x.c AND m.status = 'queued' AND m.not_before <= x.nb
+           AND NOT (m.profile_id = x.p AND m.message_id = x.id)
+         LIMIT $3) AS a) AS n
+     FROM jsonb_to_recordset($2::jsonb) AS x(k text, p uuid, id text, c text, nb timestamptz)`,
+    [
+      workspaceId,
+      JSON.stringify(
+        messages.map((m) => ({ k: m.key, p: m.profileId, id: m.messageId, c: m.channel, nb: m.notBefore })),
+      ),
+      AHEAD_MAX,
+    ],
   )
-  return row?.n ?? 0
+  return new Map(rows.map((r) => [r.k, r.n]))
 }

@@ -9,6 +9,27 @@ import { runCli } from '../admin/cli-server.ts'
 const examples = join(import.meta.dirname, '../../examples')
 const journey = (name: string) => join(examples, 'journeys', `${name}.yaml`)
 
+/** A journey file: on Posted, a mail to the members for whom `when` (YAML) holds. */
+async function postedJourney(file: string, id: string, when: string): Promise<string> {
+  await writeFile(
+    file,
+    [
+      `id: ${id}`,
+      `name: ${id}`,
+      'trigger: { type: event, event: Posted }',
+      'entry: { type: every_time }',
+      'steps:',
+      '  - id: who',
+      '    type: branch',
+      '    paths:',
+      '      - name: chosen',
+      `        when: ${when}`,
+      '        steps: [{ id: thanks, type: send, channel: email, template: welcome }]',
+    ].join('\n'),
+  )
+  return file
+}
+
 describe('nudge simulate --events', () => {
   let dir: string
   let events: string
@@ -135,22 +156,10 @@ describe('nudge simulate --events', () => {
   })
 
   it("judges stage conditions by --funnel's stages, the members' stages by their Stage Entered events", async () => {
-    const thanks = join(dir, 'regulars-thanks.yaml')
-    await writeFile(
-      thanks,
-      [
-        'id: regulars-thanks',
-        'name: Regulars thanks',
-        'trigger: { type: event, event: Posted }',
-        'entry: { type: every_time }',
-        'steps:',
-        '  - id: who',
-        '    type: branch',
-        '    paths:',
-        '      - name: regular',
-        '        when: { type: stage, op: gte, stage: regular }',
-        '        steps: [{ id: thanks, type: send, channel: email, template: welcome }]',
-      ].join('\n'),
+    const thanks = await postedJourney(
+      join(dir, 'regulars-thanks.yaml'),
+      'regulars-thanks',
+      '{ type: stage, op: gte, stage: regular }',
     )
     const funnel = join(dir, 'funnel.yaml')
     const stage = (id: string, name: string) =>
@@ -200,5 +209,70 @@ describe('nudge simulate --events', () => {
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toContain(`${funnel}: stages[0]`)
     expect(wrong.stderr).toContain('stuck_afte')
+  })
+
+  it('gives simulated members the badges and segments of their Badge and Segment events', async () => {
+    const helpers = await postedJourney(
+      join(dir, 'helpers-thanks.yaml'),
+      'helpers-thanks',
+      '{ type: all, conditions: [{ type: badge, badge: helper, has: true }, { type: segment, segment: regulars, member: true }] }',
+    )
+    const track = (userId: string, event: string, properties: Record<string, unknown>, at: string) => ({
+      type: 'track',
+      userId,
+      event,
+      properties,
+      timestamp: at,
+    })
+    const history = join(dir, 'badges.ndjson')
+    await writeFile(
+      history,
+      [
+        // ann holds both; bob lost his badge; cat left the segment.
+        track('ann', 'Badge Awarded', { badge: 'helper' }, '2026-03-01T10:00:00Z'),
+        track('ann', 'Segment Entered', { segment: 'regulars' }, '2026-03-01T10:00:00Z'),
+        track('bob', 'Badge Awarded', { badge: 'helper' }, '2026-03-01T10:00:00Z'),
+        track('bob', 'Segment Entered', { segment: 'regulars' }, '2026-03-01T10:00:00Z'),
+        track('bob', 'Badge Revoked', { badge: 'helper' }, '2026-03-01T11:00:00Z'),
+        track('cat', 'Badge Awarded', { badge: 'helper' }, '2026-03-01T10:00:00Z'),
+        track('cat', 'Segment Entered', { segment: 'regulars' }, '2026-03-01T10:00:00Z'),
+        track('cat', 'Segment Exited', { segment: 'regulars' }, '2026-03-01T11:00:00Z'),
+        ...['ann', 'bob', 'cat'].map((userId) => track(userId, 'Posted', {}, '2026-03-02T10:00:00Z')),
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    )
+    const res = await cli('simulate', helpers, '--events', history, '--json')
+    expect(res.code).toBe(0)
+    expect(
+      (JSON.parse(res.stdout) as { sends: { profileId: string }[] }).sends.map((x) => x.profileId),
+    ).toEqual(['ann'])
+  })
+
+  it('says what is wrong with a --funnel file, and takes a saved answer of the funnel route', async () => {
+    const empty = join(dir, 'empty-funnel.yaml')
+    await writeFile(empty, '')
+    const none = await cli('simulate', journey('welcome-series'), '--events', events, '--funnel', empty)
+    expect(none.code).toBe(1)
+    expect(none.stderr).toContain(`${empty}: (the document): `)
+    const missing = await cli(
+      'simulate',
+      journey('welcome-series'),
+      '--events',
+      events,
+      '--funnel',
+      join(dir, 'nope.yaml'),
+    )
+    expect(missing.stderr).toContain(`Cannot read ${join(dir, 'nope.yaml')} (ENOENT)`)
+    const saved = join(dir, 'saved-funnel.json')
+    await writeFile(
+      saved,
+      JSON.stringify({
+        config: { stages: [{ id: 'a', name: 'A', criteria: { type: 'all', conditions: [] } }] },
+      }),
+    )
+    const ok = await cli('simulate', journey('welcome-series'), '--events', events, '--funnel', saved)
+    expect(ok.stderr).not.toContain(saved)
+    expect(ok.stdout).toContain('email:welcome')
   })
 })

@@ -61,8 +61,8 @@ async function loadJourneys(files: readonly string[], templates: string[] | unde
 async function funnelOf(args: Args, fromServer: boolean): Promise<readonly string[]> {
   const file = flag(args, 'funnel')
   if (file !== undefined) {
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new CliError(`Cannot read ${file}`)
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`Cannot read ${file} (${err.code ?? err.message})`)
     })
     let doc: unknown
     try {
@@ -70,15 +70,33 @@ async function funnelOf(args: Args, fromServer: boolean): Promise<readonly strin
     } catch (err) {
       throw new CliError(`${file}: not valid YAML or JSON: ${(err as Error).message}`)
     }
+    // The answer of GET /api/v1/community/stages, saved as it came, is taken too.
+    if (doc && typeof doc === 'object' && !Array.isArray(doc) && Object.keys(doc).join() === 'config')
+      doc = (doc as { config: unknown }).config
     const checked = validateStageConfig(doc)
     if (!checked.ok)
-      throw new CliError(checked.issues.map((i) => `${file}: ${i.path}: ${i.message}`).join('\n'))
+      throw new CliError(
+        checked.issues.map((i) => `${file}: ${i.path || '(the document)'}: ${i.message}`).join('\n'),
+      )
     return checked.value.ids
   }
   if (!fromServer) return STAGES
-  const answer = await makeClient().admin<{ config: unknown }>('GET', '/api/v1/community/stages')
+  let answer: { config: unknown }
+  try {
+    answer = await makeClient().admin<{ config: unknown }>('GET', '/api/v1/community/stages')
+  } catch (err) {
+    if (!(err instanceof CliError) || err.status !== 404) throw err
+    process.stderr.write(
+      'The server has no funnel to read (GET /api/v1/community/stages): the default funnel is used; --funnel <file> gives another.\n',
+    )
+    return STAGES
+  }
   const checked = validateStageConfig(answer.config)
-  return checked.ok ? checked.value.ids : STAGES
+  if (checked.ok) return checked.value.ids
+  process.stderr.write(
+    `The server's funnel is not valid (${checked.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}): the default funnel is used.\n`,
+  )
+  return STAGES
 }
 
 /** --since: a duration before now (30d), or an ISO date. */

@@ -169,6 +169,8 @@ export function simulate(
         case 'update_profile':
           Object.assign(p.traits, e.set)
           for (const k of e.unset) delete p.traits[k]
+          // A badge the journey awards: its own Badge Awarded is not in the history.
+          if (e.badge) p.badges.add(e.badge)
           break
         case 'emit_event':
           break

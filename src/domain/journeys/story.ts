@@ -192,7 +192,7 @@ function sendOutcome(what: string, m: MessageFate, face: Clockface, now: Date | 
     case 'got':
       return m.status === 'sent' ? `got ${what}` : `got ${what} (${m.status})`
     case 'pending':
-      if (m.status === 'sending') return `is being sent ${what}`
+      if (m.status === 'sending') return `has ${what} on its way (being sent)`
       return m.queued && now
         ? `has ${what} in the queue, ${queueWait(m.queued, now, (d) => `on ${face.day(d)} at ${face.time(d)}`)}`
         : `has ${what} in the queue, not sent yet`

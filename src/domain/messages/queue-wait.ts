@@ -10,7 +10,7 @@ export interface QueuedFacts {
   readonly reason: string | null
   /** The channel's rate limit in the workspace; null for none. */
   readonly rate: ChannelRate | null
-  /** Messages of the channel queued or being sent, due before this one (at most `aheadMax`). */
+  /** Other messages of the channel queued and due at or before this one (at most `aheadMax`). */
   readonly ahead: number
   /** The count stops there: `ahead` equal to it means "at least". */
   readonly aheadMax: number
@@ -31,14 +31,15 @@ function span(seconds: number): string {
 /** `at` words a time ("on 2 March at 10:00", "2026-03-02 10:00 UTC"), as the caller tells times. */
 export function queueWait(m: QueuedFacts, now: Date, at: (d: Date) => string): string {
   if (m.notBefore > now) return m.reason ? `due ${at(m.notBefore)} (${m.reason})` : `due ${at(m.notBefore)}`
-  if (m.rate && m.ahead > 0) {
-    const ahead = m.ahead >= m.aheadMax ? `at least ${count(m.ahead, 'message')}` : count(m.ahead, 'message')
+  const capped = m.ahead >= m.aheadMax
+  const others = `${capped ? 'at least ' : ''}${count(m.ahead, 'other message')} of the channel ${m.ahead === 1 ? 'is' : 'are'} due at or before it`
+  if (m.rate && m.ahead > 0)
     return (
       `waiting its turn under the ${m.channel} rate limit (at most ${m.rate.perSecond} a second): ` +
-      `${ahead} of the channel ${m.ahead === 1 ? 'goes' : 'go'} before it, ${span(m.ahead / m.rate.perSecond)} of sending`
+      `${others}, ${capped ? 'at least ' : ''}${span(m.ahead / m.rate.perSecond)} of sending`
     )
-  }
+  if (m.ahead > 0) return `due ${at(m.notBefore)}, waiting its turn: ${others}`
   if (now.getTime() - m.notBefore.getTime() > UNTAKEN_MS)
-    return `due ${at(m.notBefore)}, and no dispatcher has taken it since: is a worker running (nudge start --role worker, or all)?`
+    return `due ${at(m.notBefore)}, and no dispatcher has taken it since: check that a worker runs (nudge start --role worker, or all)`
   return `due ${at(m.notBefore)}, the dispatcher takes it next`
 }

@@ -21,9 +21,10 @@ import type { Queryable } from '../../store/db.ts'
 import { getJourneyVersion, listJourneys } from '../../store/journeys.ts'
 import { getProfile, profileFamily } from '../../store/profiles/read.ts'
 import {
+  AHEAD_MAX,
   profileRuns,
   profileTrace,
-  queuedBefore,
+  queuedAhead,
   type RunMessage,
   runMessages,
   type StoredRun,
@@ -270,28 +271,28 @@ async function messageFates(
   ws: string,
   messages: readonly RunMessage[],
 ): Promise<Map<string, MessageFate>> {
-  const queued = messages.filter((m) => m.queued)
+  const key = (m: RunMessage) => `${m.runId}/${m.stepId}`
+  const queued = messages.flatMap((m) =>
+    m.queued ? [{ ...m, key: key(m), notBefore: m.queued.notBefore }] : [],
+  )
   const rateLimits = queued.length > 0 ? (await guardPolicyOf(db, ws)).rateLimits : undefined
+  const ahead = await queuedAhead(db, ws, queued)
   const out = new Map<string, MessageFate>()
   for (const m of messages) {
-    let facts: QueuedFacts | null = null
-    if (m.queued) {
-      const rate = rateLimits?.[m.channel as keyof typeof rateLimits] ?? null
-      facts = {
-        channel: m.channel,
-        notBefore: m.queued.notBefore,
-        reason: m.queued.reason,
-        rate,
-        ahead: rate ? await queuedBefore(db, ws, m.channel, m.queued.notBefore, AHEAD_MAX) : 0,
-        aheadMax: AHEAD_MAX,
-      }
-    }
-    out.set(`${m.runId}/${m.stepId}`, { status: m.status, error: m.error, queued: facts })
+    const facts: QueuedFacts | null = m.queued
+      ? {
+          channel: m.channel,
+          notBefore: m.queued.notBefore,
+          reason: m.queued.reason,
+          rate: rateLimits?.[m.channel as keyof typeof rateLimits] ?? null,
+          ahead: ahead.get(key(m)) ?? 0,
+          aheadMax: AHEAD_MAX,
+        }
+      : null
+    out.set(key(m), { status: m.status, error: m.error, queued: facts })
   }
   return out
 }
-
-const AHEAD_MAX = 100_000
 
 function runJson(
   stored: StoredRun,

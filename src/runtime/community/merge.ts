@@ -12,7 +12,12 @@ import {
   moveCommunityRows,
   recordDeparture,
 } from '../../store/community-merge.ts'
-import { type RollupWrites, remapRollupWrites, writeRollups } from '../../store/community-rollups.ts'
+import {
+  type RollupWrites,
+  remapRollupWrites,
+  takeRollupWrites,
+  writeRollups,
+} from '../../store/community-rollups.ts'
 import type { Queryable } from '../../store/db.ts'
 import { roundCacheOf } from '../../store/round-cache.ts'
 import { DECAY_TIMER, RECHECK_TIMER, STUCK_TIMER, scheduleDecay } from './member.ts'
@@ -29,10 +34,11 @@ export async function absorbMember(
   now: Date,
   writes: RollupWrites,
 ): Promise<void> {
-  // What the round gathered so far is written first: a first entry of this round (an event
-  // dated before one the survivor has stored) is then among the rows the merge compares,
-  // and the earlier one wins, instead of coming after them and losing to the stored one.
-  await writeRollups(q, writes)
+  // What the round gathered so far for the two is written first: a first entry of this
+  // round is then among the rows the merge compares, and the earlier one wins, instead of
+  // coming after them and losing to a stored later one (another worker's clock behind).
+  // The other members' rows stay gathered, for the round's one write at its end.
+  await writeRollups(q, takeRollupWrites(writes, ws, [source, target]))
   // Cohorts: both members' counts out, rows moved, the one person's counts back in.
   await adjustCohorts(q, ws, [source, target], -1)
   await moveCommunityRows(q, ws, source, target)

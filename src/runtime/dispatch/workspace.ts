@@ -19,14 +19,24 @@ export interface WorkspaceContext {
   readonly templates: ReadonlyMap<string, StoredTemplate>
 }
 
-/** A workspace's guard policy as the dispatcher applies it (safe defaults when absent or invalid). */
+/** The guard policy of a workspace's settings (`settings.guards`): safe defaults when absent or invalid. */
+function policyOf(settings: Record<string, unknown> | null | undefined): {
+  policy: GuardPolicy
+  problem: string | null
+} {
+  const parsed = safeParseGuardPolicy(settings?.['guards'] ?? {})
+  return parsed.ok
+    ? { policy: parsed.policy, problem: null }
+    : { policy: defaultGuardPolicy, problem: parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ') }
+}
+
+/** A workspace's guard policy as the dispatcher applies it. */
 export async function guardPolicyOf(db: Queryable, workspaceId: string): Promise<GuardPolicy> {
   const [row] = await db.query<{ settings: Record<string, unknown> | null }>(
     'SELECT settings FROM workspaces WHERE id = $1',
     [workspaceId],
   )
-  const parsed = safeParseGuardPolicy(row?.settings?.['guards'] ?? {})
-  return parsed.ok ? parsed.policy : defaultGuardPolicy
+  return policyOf(row?.settings).policy
 }
 
 /** `templates`: by workspace, the template names its messages in this batch use. */
@@ -42,15 +52,15 @@ export async function loadWorkspaces(
   const configs = await channelConfigsOf(db, ids)
   const out = new Map<string, WorkspaceContext>()
   for (const r of rows) {
-    const parsed = safeParseGuardPolicy(r.settings?.['guards'] ?? {})
+    const { policy, problem } = policyOf(r.settings)
     const secret = await workspaceSecret(db, r.id)
     if (!secret) continue
     const stored = configs.get(r.id)
     out.set(r.id, {
       id: r.id,
       name: r.name,
-      policy: parsed.ok ? parsed.policy : defaultGuardPolicy,
-      policyProblem: parsed.ok ? null : parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+      policy,
+      policyProblem: problem,
       secret,
       templates: await loadTemplates(db, r.id, [...(templates.get(r.id) ?? [])]),
       channelConfigs: new Map([...(stored?.values() ?? [])].map((c) => [c.channel, c.config])),

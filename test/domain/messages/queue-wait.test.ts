@@ -25,16 +25,24 @@ describe('queueWait', () => {
   it('tells a due message on a limited channel its place in the backlog and how long it lasts', () => {
     const rate = { perSecond: 50, burst: 50 }
     expect(queueWait(facts({ rate, ahead: 1 }), now, at)).toBe(
-      'waiting its turn under the email rate limit (at most 50 a second): 1 message of the channel goes before it, under a second of sending',
+      'waiting its turn under the email rate limit (at most 50 a second): 1 other message of the channel is due at or before it, under a second of sending',
     )
     expect(queueWait(facts({ rate, ahead: 12_400 }), now, at)).toBe(
-      'waiting its turn under the email rate limit (at most 50 a second): 12,400 messages of the channel go before it, about 4 minutes of sending',
+      'waiting its turn under the email rate limit (at most 50 a second): 12,400 other messages of the channel are due at or before it, about 4 minutes of sending',
     )
     expect(queueWait(facts({ rate: { perSecond: 1, burst: 1 }, ahead: 100_000 }), now, at)).toBe(
-      'waiting its turn under the email rate limit (at most 1 a second): at least 100,000 messages of the channel go before it, about 28 hours of sending',
+      'waiting its turn under the email rate limit (at most 1 a second): at least 100,000 other messages of the channel are due at or before it, at least about 28 hours of sending',
     )
     expect(queueWait(facts({ rate: { perSecond: 1, burst: 1 }, ahead: 30 }), now, at)).toMatch(
-      /30 messages of the channel go before it, about 30 seconds of sending$/,
+      /30 other messages of the channel are due at or before it, about 30 seconds of sending$/,
+    )
+  })
+
+  it('tells a due message on a channel without a limit the messages due with or before it', () => {
+    const old = new Date(now.getTime() - UNTAKEN_MS - 1)
+    // A backlog is being worked through: no word of a missing dispatcher.
+    expect(queueWait(facts({ notBefore: old, ahead: 3 }), now, at)).toBe(
+      'due at 09:58:59, waiting its turn: 3 other messages of the channel are due at or before it',
     )
   })
 
@@ -43,7 +51,7 @@ describe('queueWait', () => {
     expect(queueWait(facts({ rate }), now, at)).toBe('due at 10:00:00, the dispatcher takes it next')
     const old = new Date(now.getTime() - UNTAKEN_MS - 1)
     expect(queueWait(facts({ notBefore: old }), now, at)).toBe(
-      'due at 09:58:59, and no dispatcher has taken it since: is a worker running (nudge start --role worker, or all)?',
+      'due at 09:58:59, and no dispatcher has taken it since: check that a worker runs (nudge start --role worker, or all)',
     )
     // Within the minute, it is just next.
     expect(queueWait(facts({ notBefore: new Date(now.getTime() - UNTAKEN_MS) }), now, at)).toMatch(
