@@ -63,13 +63,17 @@ export const ConditionSchema: z.ZodType<Condition> = z
         op: CompareOpSchema,
         value: z.unknown().exactOptional(),
       }),
-      z.strictObject({ type: z.literal('segment'), segment: z.string().min(1), member: z.boolean() }),
+      z.strictObject({
+        type: z.literal('segment'),
+        segment: z.string().min(1),
+        member: z.boolean().default(true),
+      }),
       z.strictObject({
         type: z.literal('stage'),
         op: z.enum(['eq', 'ne', 'gte', 'lte']),
         stage: z.string().min(1),
       }),
-      z.strictObject({ type: z.literal('badge'), badge: z.string().min(1), has: z.boolean() }),
+      z.strictObject({ type: z.literal('badge'), badge: z.string().min(1), has: z.boolean().default(true) }),
       z.strictObject({ type: z.literal('score'), op: z.enum(['gt', 'gte', 'lt', 'lte']), value: z.number() }),
     ]),
   )

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { JourneySchema } from './schema.ts'
 
 export function journeyJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(JourneySchema, { target: 'draft-2020-12' }) as Record<string, unknown>
+  return z.toJSONSchema(JourneySchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>
 }
 
 /** The file's exact text: stable key order, two-space indent, final newline. */

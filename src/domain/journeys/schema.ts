@@ -137,7 +137,10 @@ export const WaitStepSchema = z.strictObject({
   id: id.exactOptional(),
   type: z.literal('wait'),
   for: EventMatchSchema,
-  timeout: z.string({ error: 'a wait needs a timeout, e.g. timeout: 3d' }).pipe(DurationSchema),
+  timeout: z
+    .string({ error: 'a wait needs a timeout, e.g. timeout: 3d' })
+    .meta({ description: 'How long the wait lasts: a duration, 30m, 2h, 3d, 1w (or combined, e.g. 1d12h)' })
+    .pipe(DurationSchema),
   get on_event() {
     return steps().exactOptional()
   },

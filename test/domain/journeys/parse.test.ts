@@ -76,6 +76,35 @@ describe('parseJourneyDocument', () => {
     ])
   })
 
+  it('takes a badge or segment condition without has or member as true, as the conditions docs say', () => {
+    const text = [
+      'id: holders',
+      'name: Holders',
+      'trigger: { type: event, event: Posted }',
+      'entry: { type: every_time }',
+      'steps:',
+      '  - id: who',
+      '    type: branch',
+      '    paths:',
+      '      - name: both',
+      '        when: { type: all, conditions: [{ type: badge, badge: helper }, { type: segment, segment: regulars }] }',
+      '        steps: [{ id: thanks, type: send, channel: email, template: welcome }]',
+    ].join('\n')
+    const r = parseJourneyDocument(text, 'holders.yaml')
+    expect(r.ok ? r.journey.steps[0] : r.errors.map(formatIssue)).toMatchObject({
+      paths: [
+        {
+          when: {
+            conditions: [
+              { type: 'badge', badge: 'helper', has: true },
+              { type: 'segment', segment: 'regulars', member: true },
+            ],
+          },
+        },
+      ],
+    })
+  })
+
   it('accepts every example journey', () => {
     for (const name of [
       'welcome-series',
