@@ -148,6 +148,10 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
   let lastNotifyAt = Number.NEGATIVE_INFINITY
   let closed = false
   let inFlightNotify: Promise<void> = Promise.resolve()
+  const sendNotify = () =>
+    notifyEvents(opts.db).catch((err: unknown) =>
+      opts.log?.warn({ err }, 'could not notify the processors of new events'),
+    )
   const notifyOthers = (): void => {
     if (notifying || notifyTimer) {
       notifyAgain = true
@@ -165,12 +169,10 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
     notifying = true
     notifyAgain = false
     lastNotifyAt = performance.now()
-    inFlightNotify = notifyEvents(opts.db)
-      .catch((err: unknown) => opts.log?.warn({ err }, 'could not notify the processors of new events'))
-      .finally(() => {
-        notifying = false
-        if (notifyAgain && !closed) notifyOthers()
-      })
+    inFlightNotify = sendNotify().finally(() => {
+      notifying = false
+      if (notifyAgain && !closed) notifyOthers()
+    })
   }
   const wake = (): void => {
     here?.notifyHere(EVENTS_CHANNEL)
@@ -196,10 +198,7 @@ export function makeIngestBuffer(opts: IngestBufferOptions): IngestBuffer {
       if (notifyTimer) clearTimeout(notifyTimer)
       notifyTimer = undefined
       await inFlightNotify
-      if (held && others)
-        await notifyEvents(opts.db).catch((err: unknown) =>
-          opts.log?.warn({ err }, 'could not notify the processors of new events'),
-        )
+      if (held && others) await sendNotify()
     },
   }
 }

@@ -13,6 +13,7 @@ import { isSuppressed } from '../../src/store/suppressions.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { type SmtpPeer, startSmtp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
+import { codeMessage } from '../helpers/messages.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
 import { loggedEvents } from './helpers.ts'
 
@@ -151,21 +152,7 @@ describeEachDriver('email delivery reports over SMTP', (driver) => {
       [userId],
     )
     const messageId = `msg-${userId}-${++n}`
-    await enqueueMessages(world.db, [
-      {
-        workspaceId: WS,
-        profileId: p!.profile_id,
-        messageId,
-        journeyId: null,
-        runId: null,
-        stepId: null,
-        channel: 'email',
-        template: 'code',
-        payload: { transactional: true },
-        notBefore: world.clock.now(),
-        createdAt: world.clock.now(),
-      },
-    ])
+    await enqueueMessages(world.db, [codeMessage(WS, p!.profile_id, messageId, world.clock.now())])
     const before = outbound.received.length
     await world.workers.drain()
     const mail = outbound.received[before]

@@ -11,6 +11,7 @@ import { workspaceSecret } from '../../src/store/workspace-secrets.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { ensureDefaultWorkspace } from '../../src/store/workspaces.ts'
 import { type Driver, openTestDb, type TestDb } from '../helpers/db.ts'
+import { codeMessage } from '../helpers/messages.ts'
 
 export const WS = 'default'
 
@@ -153,19 +154,5 @@ export async function annWithCodeMail(world: {
   )
   if (!ann) throw new Error('ann was not identified')
   return (messageId: string) =>
-    enqueueMessages(world.db, [
-      {
-        workspaceId: WS,
-        profileId: ann.profile_id,
-        messageId,
-        journeyId: null,
-        runId: null,
-        stepId: null,
-        channel: 'email',
-        template: 'code',
-        payload: { transactional: true },
-        notBefore: world.clock.now(),
-        createdAt: world.clock.now(),
-      },
-    ])
+    enqueueMessages(world.db, [codeMessage(WS, ann.profile_id, messageId, world.clock.now())])
 }

@@ -9,6 +9,7 @@ import { isSuppressed } from '../../src/store/suppressions.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { type HttpPeer, startHttp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
+import { codeMessage } from '../helpers/messages.ts'
 import { makeWorld, type World as WorkerWorld } from '../helpers/world.ts'
 import { addMember, loggedEvents, messageRow, openWorld, sentMessage, type World, WS } from './helpers.ts'
 
@@ -237,21 +238,7 @@ describeEachDriver('SMS sent by the dispatcher, reported back by Twilio', (drive
       `SELECT profile_id FROM profiles WHERE user_id = 'ann'`,
     )
     const enqueue = (messageId: string) =>
-      enqueueMessages(world.db, [
-        {
-          workspaceId: WS,
-          profileId: ann!.profile_id,
-          messageId,
-          journeyId: null,
-          runId: null,
-          stepId: null,
-          channel: 'sms',
-          template: 'code',
-          payload: { transactional: true },
-          notBefore: world.clock.now(),
-          createdAt: world.clock.now(),
-        },
-      ])
+      enqueueMessages(world.db, [codeMessage(WS, ann!.profile_id, messageId, world.clock.now(), 'sms')])
     await enqueue('msg-sms-1')
     await world.workers.drain()
     const form = new URLSearchParams(twilio.requests[0]!.body.toString())

@@ -14,6 +14,7 @@ import { enqueueMessages, getMessage } from '../../src/store/messages.ts'
 import { saveTemplates } from '../../src/store/workspace-templates.ts'
 import { type SmtpPeer, startSmtp } from '../channels/peers.ts'
 import { describeEachDriver } from '../helpers/db.ts'
+import { codeMessage } from '../helpers/messages.ts'
 import { makeWorld, type World } from '../helpers/world.ts'
 
 const WS = 'default'
@@ -73,21 +74,7 @@ describeEachDriver('channel settings from the config file', (driver) => {
       `SELECT profile_id FROM profiles WHERE user_id = 'ann'`,
     )
     const messageId = `msg-config-${++n}`
-    await enqueueMessages(world.db, [
-      {
-        workspaceId: WS,
-        profileId: p!.profile_id,
-        messageId,
-        journeyId: null,
-        runId: null,
-        stepId: null,
-        channel: 'email',
-        template: 'code',
-        payload: { transactional: true },
-        notBefore: world.clock.now(),
-        createdAt: world.clock.now(),
-      },
-    ])
+    await enqueueMessages(world.db, [codeMessage(WS, p!.profile_id, messageId, world.clock.now())])
     await world.workers.drain()
     return messageId
   }
