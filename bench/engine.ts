@@ -49,6 +49,8 @@ if (emailRate !== undefined && emailRate !== 'off' && !(Number(emailRate) > 0))
   throw new Error(`BENCH_EMAIL_RATE must be a number of mails per second or "off", not "${emailRate}"`)
 /** `timers` or `latency` to run one part only. */
 const part = process.env.BENCH_PART
+/** Print where the CPU went (BENCH_VERBOSE=1). */
+const verbose = Boolean(process.env.BENCH_VERBOSE)
 const WRITE_KEY = 'nwk_bench_engine'
 const database = `nudge_bench_engine_${Date.now()}`
 
@@ -202,9 +204,22 @@ async function timersPerSecond(db: Db): Promise<string> {
     log: makeLogger('warn'),
     workerId: randomUUID(),
   })
+  const dbBefore = verbose ? await dbCpu(db) : new Map<number, number>()
+  const benchBefore = process.cpuUsage()
   const started = performance.now()
   const fired = await workers.scheduler.drain()
   const elapsed = (performance.now() - started) / 1000
+  if (verbose) {
+    // Per server process, so a connection opened while firing counts from zero.
+    let dbSeconds = 0
+    for (const [pid, s] of await dbCpu(db)) dbSeconds += s - (dbBefore.get(pid) ?? 0)
+    const bench = process.cpuUsage(benchBefore)
+    const benchSeconds = (bench.user + bench.system) / 1e6
+    const per = (seconds: number) => `${((seconds / Math.max(1, fired)) * 1e6).toFixed(0)} µs/timer`
+    console.log(
+      `  CPU while firing (cores): scheduler ${(benchSeconds / elapsed).toFixed(2)} (${per(benchSeconds)}), PostgreSQL ${(dbSeconds / elapsed).toFixed(2)} (${per(dbSeconds)})`,
+    )
+  }
   await workers.stop()
   const [sent] = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM messages WHERE journey_id = 'bench-follow-up' AND step_id = 'follow-up'`,
@@ -227,6 +242,12 @@ function cpuSeconds(pid: number): number {
   } catch {
     return 0
   }
+}
+
+/** CPU seconds used so far by each of the database server's processes. */
+async function dbCpu(db: Db): Promise<Map<number, number>> {
+  const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')
+  return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]))
 }
 
 /** CPU seconds used so far by the node(s), this process and the database server's processes. */
@@ -382,7 +403,6 @@ async function ingestToOutbox(db: Db, dbUrl: string): Promise<string> {
   const pids = [node.pid, ...(worker ? [worker.pid] : [])]
   // CPU used while the measured pings are sent (BENCH_VERBOSE): is the machine saturated, and
   // by whom? Read from /proc, so PostgreSQL's share is right only for a server on this machine.
-  const verbose = Boolean(process.env.BENCH_VERBOSE)
   const cpuFrom = verbose
     ? new Promise<Awaited<ReturnType<typeof cpuSample>>>((resolve) =>
         setTimeout(() => resolve(cpuSample(db, pids)), warmup * 1000),

@@ -2,7 +2,9 @@
 // and weekly cohorts, members' activity, content created. What changes them is gathered
 // while a processing round (or a timer, or an admin action) runs and written at its end,
 // a few set-based statements for the whole round, in its transaction.
+
 import type { Queryable } from './db.ts'
+import { jsonRows } from './json-rows.ts'
 
 export interface GatheredTransition {
   readonly workspaceId: string
@@ -83,7 +85,7 @@ export async function writeRollups(q: Queryable, w: RollupWrites): Promise<void>
     const rows = w.activity.map((a) => ({ w: a.workspaceId, p: a.profileId, at: a.at.toISOString() }))
     w.activity.length = 0
     await q.query(
-      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, at timestamptz)),
+      `WITH x AS (SELECT w, p, at FROM ${jsonRows('$1', 'w text, p uuid, at timestamptz')}),
        last AS (
          UPDATE profile_scores s SET last_active_at = greatest(s.last_active_at, m.at)
          FROM (SELECT w, p, max(at) AS at FROM x GROUP BY 1, 2) m
@@ -115,7 +117,7 @@ export async function writeRollups(q: Queryable, w: RollupWrites): Promise<void>
     }))
     w.transitions.length = 0
     await q.query(
-      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, s text, v text, d text, at timestamptz, ms bigint)),
+      `WITH x AS (SELECT w, p, s, v, d, at, ms FROM ${jsonRows('$1', 'w text, p uuid, s text, v text, d text, at timestamptz, ms bigint')}),
        daily AS (
          INSERT INTO stage_transitions_daily AS t (workspace_id, day, stage, previous_stage, direction, stay_bucket, transitions)
          SELECT w, (at AT TIME ZONE 'UTC')::date, s, v, d,

@@ -1,10 +1,12 @@
 // Messages: the outbox written by journeys in their own transaction, drained by the
 // dispatcher, and the log of each message's fate. message_id is the effect's
 // idempotency key: queueing the same message twice is a no-op.
+
 import type { ChannelRate } from '../domain/guards/policy.ts'
 import { burstTolerance, emissionInterval } from '../domain/guards/rate-limit.ts'
 import type { Verdict } from '../domain/guards/types.ts'
 import type { Queryable } from './db.ts'
+import { jsonRows } from './json-rows.ts'
 
 export const OUTBOX_CHANNEL = 'nudge_outbox'
 
@@ -361,8 +363,7 @@ export const SETTLE_UPDATE = (param: string) =>
      reason = coalesce(x.re, m.reason), verdicts = coalesce(x.v, m.verdicts),
      provider_id = coalesce(x.pi, m.provider_id), rate_slot_at = x.rs,
      lease_owner = NULL, lease_until = NULL
-   FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, p uuid, id text, lo text, st text, at timestamptz,
-     er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text, rs timestamptz)
+   FROM ${jsonRows(param, 'w text, p uuid, id text, lo text, st text, at timestamptz, er text, nb timestamptz, ca int, pp jsonb, re text, v jsonb, pi text, rs timestamptz')}
    WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
    RETURNING m.workspace_id, m.profile_id, m.message_id`
 
@@ -389,8 +390,7 @@ export async function recordDecisions(
   const rows = await db.query<{ workspace_id: string; profile_id: string; message_id: string }>(
     `UPDATE messages m SET decided_at = coalesce(m.decided_at, x.at), category = x.c, topic = x.t,
        transactional = x.tr, dedupe_key = x.k, verdicts = x.v, updated_at = x.at
-     FROM jsonb_to_recordset($1::jsonb)
-       AS x(w text, p uuid, id text, lo text, at timestamptz, c text, t text, tr boolean, k text, v jsonb)
+     FROM ${jsonRows('$1', 'w text, p uuid, id text, lo text, at timestamptz, c text, t text, tr boolean, k text, v jsonb')}
      WHERE m.workspace_id = x.w AND m.profile_id = x.p AND m.message_id = x.id AND m.lease_owner = x.lo
      RETURNING m.workspace_id, m.profile_id, m.message_id`,
     [

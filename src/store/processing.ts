@@ -6,9 +6,11 @@
 //   processed    processed_at set, process_error NULL, profile_id set
 //   dead-letter  processed_at set, process_error set, profile_id NULL
 // pending → processed | pending (retry) → … → processed | dead-letter.
+
 import type { StoredEvent } from '../domain/events/types.ts'
 import type { Queryable } from './db.ts'
 import { EVENTS_CHANNEL, EVENTS_INSERT } from './events.ts'
+import { jsonRows } from './json-rows.ts'
 import { COUNTERS_UPSERT, PROFILES_UPDATE } from './profiles/write.ts'
 
 const iso = (d: Date) => d.toISOString()
@@ -155,7 +157,7 @@ export async function finishRound(
     // the statement reads it.
     `WITH marked AS (
        UPDATE events e SET processed_at = $2, profile_id = x.p, process_error = NULL, retry_at = NULL
-       FROM jsonb_to_recordset($1::jsonb) AS x(w text, s bigint, p uuid)
+       FROM ${jsonRows('$1', 'w text, s bigint, p uuid')}
        WHERE e.workspace_id = x.w AND e.seq = x.s
        RETURNING 1
      ),

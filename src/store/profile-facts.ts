@@ -103,8 +103,13 @@ export async function loadProfileRecords(
          FROM profile_badges b WHERE b.workspace_id = p.workspace_id AND b.profile_id = p.profile_id) AS badges,
        (SELECT array_agg(m.segment_id) FROM segment_members m
          WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.profile_id) AS segments
-     FROM profiles p
-     -- One key lookup each (LATERAL ... LIMIT 1): a join may otherwise read the workspace's every row.
+     -- One key lookup each (LATERAL ... LIMIT 1): a join, or \`= ANY\` over a few hundred ids, may
+     -- otherwise read the workspace's every row.
+     FROM unnest($2::uuid[]) AS u(id)
+     CROSS JOIN LATERAL (
+       SELECT p.workspace_id, p.profile_id, p.user_id, p.traits, p.timezone, p.first_seen_at, p.last_seen_at
+       FROM profiles p WHERE p.workspace_id = $1 AND p.profile_id = u.id LIMIT 1
+     ) p
      LEFT JOIN LATERAL (
        SELECT s.stage, s.entered_at, s.demotion_pending_since, s.stuck_notified_at FROM profile_stages s
        WHERE s.workspace_id = p.workspace_id AND s.profile_id = p.profile_id LIMIT 1
@@ -112,8 +117,7 @@ export async function loadProfileRecords(
      LEFT JOIN LATERAL (
        SELECT sc.value, sc.at FROM profile_scores sc
        WHERE sc.workspace_id = p.workspace_id AND sc.profile_id = p.profile_id LIMIT 1
-     ) sc ON true
-     WHERE p.workspace_id = $1 AND p.profile_id = ANY($2::uuid[])`,
+     ) sc ON true`,
     [workspaceId, profileIds],
   )
   for (const r of rows)

@@ -1,9 +1,11 @@
 // Journey runs and their trace. A run's state is the engine's Run as JSON; the columns
 // beside it are what queries filter on.
+
 import type { EntryHistory } from '../domain/journeys/entry.ts'
 import { type Run, runFromJSON } from '../domain/journeys/run.ts'
 import type { TraceEntry } from '../domain/journeys/trace.ts'
 import type { Queryable } from './db.ts'
+import { jsonRows } from './json-rows.ts'
 import { roundCacheOf } from './round-cache.ts'
 
 export interface StoredRun {
@@ -61,7 +63,7 @@ export async function loadRunsForUpdate(
     version: number
   }>(
     `SELECT r.profile_id, r.run_id, r.state, r.journey_id, r.version
-     FROM journey_runs r JOIN jsonb_to_recordset($2::jsonb) AS x(p uuid, r text)
+     FROM journey_runs r JOIN ${jsonRows('$2', 'p uuid, r text')}
        ON r.profile_id = x.p AND r.run_id = x.r
      WHERE r.workspace_id = $1
      ORDER BY r.profile_id, r.run_id

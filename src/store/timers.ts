@@ -1,6 +1,8 @@
 // Durable timers: one table for every kind of wake-up. Set-based: timers are
 // scheduled, cancelled and claimed in batches.
+
 import type { Queryable } from './db.ts'
+import { jsonRows } from './json-rows.ts'
 
 export const TIMERS_CHANNEL = 'nudge_timers'
 
@@ -62,7 +64,7 @@ export async function cancelTimers(db: Queryable, keys: readonly TimerKey[]): Pr
   if (keys.length === 0) return
   const rows = keys.map((k) => ({ w: k.workspaceId, p: k.profileId, id: k.timerId }))
   await db.query(
-    `DELETE FROM timers t USING jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text)
+    `DELETE FROM timers t USING ${jsonRows('$1', 'w text, p uuid, id text')}
      WHERE t.workspace_id = x.w AND t.profile_id = x.p AND t.timer_id = x.id`,
     [JSON.stringify(rows)],
   )
@@ -155,7 +157,7 @@ export async function completeTimers(db: Queryable, timers: readonly ClaimedTime
   // with `=` it may walk the fire_at index, which is as slow as many timers share a time.
   const deleted = await db.query<{ n: number }>(
     `WITH del AS (
-       DELETE FROM timers t USING jsonb_to_recordset($1::jsonb) AS x(w text, p uuid, id text, o text, f timestamptz)
+       DELETE FROM timers t USING ${jsonRows('$1', 'w text, p uuid, id text, o text, f timestamptz')}
        WHERE t.workspace_id = x.w AND t.profile_id = x.p AND t.timer_id = x.id AND t.lease_owner = x.o
          AND t.fire_at IS NOT DISTINCT FROM x.f
        RETURNING 1

@@ -2,10 +2,12 @@
 // groups. Every function runs inside the processor's batch transaction; the profile
 // rows it touches are locked (FOR NO KEY UPDATE) by `findProfiles` first, which is what keeps
 // two partitions from updating or merging the same person at once.
+
 import type { Identity } from '../../domain/profiles/identity.ts'
 import type { ProfileState } from '../../domain/profiles/state.ts'
 import { traitChanges } from '../../domain/profiles/traits.ts'
 import type { Queryable } from '../db.ts'
+import { jsonRows } from '../json-rows.ts'
 
 export interface LockedProfile {
   readonly profileId: string
@@ -295,7 +297,7 @@ export function profileSaveRows(saves: readonly ProfileSave[]): { profiles: stri
 /** Writes the profiles' fields of `param` (profileSaveRows), updated at `now`; a WITH query. */
 export const PROFILES_UPDATE = (param: string, now: string) =>
   `UPDATE profiles p SET traits = x.t, timezone = x.z, first_seen_at = x.f, last_seen_at = x.l, updated_at = ${now}
-   FROM jsonb_to_recordset(${param}::jsonb) AS x(w text, p uuid, t jsonb, z text, f timestamptz, l timestamptz)
+   FROM ${jsonRows(param, 'w text, p uuid, t jsonb, z text, f timestamptz, l timestamptz')}
    WHERE p.workspace_id = x.w AND p.profile_id = x.p
    RETURNING 1`
 
