@@ -10,7 +10,7 @@
 //   BENCH_SPLIT=1 for an API process and a worker process instead of one with both roles,
 //   BENCH_NODE_FLAGS for the node's Node.js flags, e.g. "--cpu-prof --cpu-prof-dir=prof",
 //   BENCH_VERBOSE=1 for the latency of each second, where the slowest pings spent it and the
-//   cores each process used (from /proc, Linux),
+//   cores each process used (from /proc, Linux), and the CPU the timers took to fire,
 //   BENCH_KEEP=1 to keep the database for a look afterwards, BENCH_EMAIL_RATE=<n>|off for the
 //   workspace's email rate limit in the latency part instead of the default 50/s)
 import { spawn } from 'node:child_process'
