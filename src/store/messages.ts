@@ -202,25 +202,29 @@ export async function claimDueMessages(
     db.query<MessageRow>(
       `${set}
        FROM (
-         SELECT workspace_id, profile_id, message_id FROM messages
+         SELECT ctid AS tid FROM messages
          WHERE status IN ('queued', 'sending') AND not_before <= $2 AND (lease_until IS NULL OR lease_until < $2)
            AND rate_slot_at IS NOT NULL
          ORDER BY not_before
          LIMIT $3
          FOR UPDATE SKIP LOCKED
        ) due
-       WHERE m.workspace_id = due.workspace_id AND m.profile_id = due.profile_id AND m.message_id = due.message_id
+       WHERE m.ctid = due.tid
        RETURNING m.*`,
       [owner, now.toISOString(), n, leaseMs],
     )
   // Candidates first, locked after: each channel's budget is read without locking, and only
-  // the `$3` oldest of them are locked (SKIP LOCKED, their state checked again).
+  // the `$3` oldest of them are locked (SKIP LOCKED, their state checked again). Rows are
+  // found again by their physical address (ctid, a TID scan each): joined as sets or looked
+  // up by key, the planner, without statistics of the queue, read a channel's whole backlog
+  // at every claim. A candidate changed since it was read has another address, and is
+  // skipped; one locked keeps its address until the statement has updated it.
   const claimByChannel = (n: number, limited: boolean) =>
     db.query<MessageRow>(
       `WITH RECURSIVE ${channelBudgets({ limit: '$3', limits: '$5', wait: '$6', nowMs: '$7' }, limited)},
        candidates AS (
-         SELECT d.workspace_id, d.profile_id, d.message_id FROM budget b CROSS JOIN LATERAL (
-           SELECT x.workspace_id, x.profile_id, x.message_id, x.not_before FROM messages x
+         SELECT d.tid FROM budget b CROSS JOIN LATERAL (
+           SELECT x.ctid AS tid, x.not_before FROM messages x
            WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND x.status IN ('queued', 'sending')
              AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
            ORDER BY x.not_before
@@ -231,15 +235,17 @@ export async function claimDueMessages(
          LIMIT $3
        ),
        due AS (
-         SELECT x.workspace_id, x.profile_id, x.message_id FROM messages x
-         JOIN candidates c ON x.workspace_id = c.workspace_id AND x.profile_id = c.profile_id
-           AND x.message_id = c.message_id
-         WHERE x.status IN ('queued', 'sending') AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
-         FOR UPDATE OF x SKIP LOCKED
+         SELECT l.tid FROM candidates c
+         CROSS JOIN LATERAL (
+           SELECT x.ctid AS tid FROM messages x
+           WHERE x.ctid = c.tid
+             AND x.status IN ('queued', 'sending') AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
+           FOR UPDATE SKIP LOCKED
+         ) l
        )
        ${set}
        FROM due
-       WHERE m.workspace_id = due.workspace_id AND m.profile_id = due.profile_id AND m.message_id = due.message_id
+       WHERE m.ctid = due.tid
        RETURNING m.*`,
       limited
         ? [owner, now.toISOString(), n, leaseMs, limitsParam(opts.limits), opts.maxWaitMs ?? 0, now.getTime()]
