@@ -43,7 +43,7 @@ describeEachDriver('outbox claim', (driver) => {
     const { claimed, read } = await claimCounted()
     expect(claimed.map((m) => m.messageId)).toEqual(Array.from({ length: 16 }, (_, i) => `m${i + 1}`))
     expect(read).toBeGreaterThan(0)
-    expect(read).toBeLessThan(500)
+    expect(read).toBeLessThan(100)
   })
 
   it('takes the messages holding a rate-limit slot first, reading a few rows for each', async () => {
@@ -56,6 +56,6 @@ describeEachDriver('outbox claim', (driver) => {
     expect(claimed.map((m) => m.messageId)).toEqual(Array.from({ length: 16 }, (_, i) => `m${4981 + i}`))
     expect(claimed.every((m) => m.leaseOwner === 'me')).toBe(true)
     expect(read).toBeGreaterThan(0)
-    expect(read).toBeLessThan(500)
+    expect(read).toBeLessThan(100)
   })
 })
