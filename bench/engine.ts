@@ -252,12 +252,12 @@ async function dbCpu(db: Db): Promise<Map<number, number>> {
 
 /** CPU seconds used so far by the node(s), this process and the database server's processes. */
 async function cpuSample(db: Db, pids: number[]): Promise<{ node: number; bench: number; db: number }> {
-  const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')
+  const server = await dbCpu(db)
   const usage = process.cpuUsage()
   return {
     node: pids.reduce((s, p) => s + cpuSeconds(p), 0),
     bench: (usage.user + usage.system) / 1e6,
-    db: rows.reduce((s, r) => s + cpuSeconds(r.pid), 0),
+    db: [...server.values()].reduce((s, v) => s + v, 0),
   }
 }
 

@@ -186,7 +186,8 @@ const channelBudgets = (
  * earlier would keep them waiting past it), then the others, oldest first, each channel
  * through its own part of the outbox and, on a rate-limited channel (`opts.limits`), no
  * more than its slots let go within `opts.maxWaitMs`: a backlog there waits in the queue,
- * untouched, instead of being claimed only to be put back.
+ * untouched, instead of being claimed only to be put back. Runs its statements on their own
+ * (not inside a longer transaction: see the candidates below).
  */
 export async function claimDueMessages(
   db: Queryable,
@@ -198,13 +199,15 @@ export async function claimDueMessages(
 ): Promise<QueuedMessage[]> {
   const set = `UPDATE messages m SET status = 'sending', lease_owner = $1,
          lease_until = $2::timestamptz + make_interval(secs => $4::double precision / 1000), updated_at = $2`
+  // Due at `$2` and not leased to a live sender.
+  const due = (x: string) =>
+    `${x}status IN ('queued', 'sending') AND ${x}not_before <= $2 AND (${x}lease_until IS NULL OR ${x}lease_until < $2)`
   const claimHeld = (n: number) =>
     db.query<MessageRow>(
       `${set}
        FROM (
          SELECT ctid AS tid FROM messages
-         WHERE status IN ('queued', 'sending') AND not_before <= $2 AND (lease_until IS NULL OR lease_until < $2)
-           AND rate_slot_at IS NOT NULL
+         WHERE ${due('')} AND rate_slot_at IS NOT NULL
          ORDER BY not_before
          LIMIT $3
          FOR UPDATE SKIP LOCKED
@@ -217,16 +220,19 @@ export async function claimDueMessages(
   // the `$3` oldest of them are locked (SKIP LOCKED, their state checked again). Rows are
   // found again by their physical address (ctid, a TID scan each): joined as sets or looked
   // up by key, the planner, without statistics of the queue, read a channel's whole backlog
-  // at every claim. A candidate changed since it was read has another address, and is
-  // skipped; one locked keeps its address until the statement has updated it.
+  // at every claim. A row locked keeps its address until the statement has updated it. A
+  // candidate another transaction changed and committed since the statement's snapshot is
+  // not claimed: if it is no longer due, the lock's recheck drops it; if it still is, it is
+  // locked at its new address, which the update (reading the snapshot) does not see, and it
+  // waits for the next claim. Such a row stays locked to the end of the claim's transaction:
+  // run claims on their own (autocommit), as the dispatcher does.
   const claimByChannel = (n: number, limited: boolean) =>
     db.query<MessageRow>(
       `WITH RECURSIVE ${channelBudgets({ limit: '$3', limits: '$5', wait: '$6', nowMs: '$7' }, limited)},
        candidates AS (
          SELECT d.tid FROM budget b CROSS JOIN LATERAL (
            SELECT x.ctid AS tid, x.not_before FROM messages x
-           WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND x.status IN ('queued', 'sending')
-             AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
+           WHERE x.workspace_id = b.workspace_id AND x.channel = b.channel AND ${due('x.')}
            ORDER BY x.not_before
            LIMIT b.n
          ) d
@@ -238,8 +244,7 @@ export async function claimDueMessages(
          SELECT l.tid FROM candidates c
          CROSS JOIN LATERAL (
            SELECT x.ctid AS tid FROM messages x
-           WHERE x.ctid = c.tid
-             AND x.status IN ('queued', 'sending') AND x.not_before <= $2 AND (x.lease_until IS NULL OR x.lease_until < $2)
+           WHERE x.ctid = c.tid AND ${due('x.')}
            FOR UPDATE SKIP LOCKED
          ) l
        )
