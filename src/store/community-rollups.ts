@@ -2,7 +2,6 @@
 // and weekly cohorts, members' activity, content created. What changes them is gathered
 // while a processing round (or a timer, or an admin action) runs and written at its end,
 // a few set-based statements for the whole round, in its transaction.
-
 import type { Queryable } from './db.ts'
 import { jsonRows } from './json-rows.ts'
 

@@ -6,7 +6,6 @@
 //   processed    processed_at set, process_error NULL, profile_id set
 //   dead-letter  processed_at set, process_error set, profile_id NULL
 // pending → processed | pending (retry) → … → processed | dead-letter.
-
 import type { StoredEvent } from '../domain/events/types.ts'
 import type { Queryable } from './db.ts'
 import { EVENTS_CHANNEL, EVENTS_INSERT } from './events.ts'

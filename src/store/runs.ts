@@ -1,6 +1,5 @@
 // Journey runs and their trace. A run's state is the engine's Run as JSON; the columns
 // beside it are what queries filter on.
-
 import type { EntryHistory } from '../domain/journeys/entry.ts'
 import { type Run, runFromJSON } from '../domain/journeys/run.ts'
 import type { TraceEntry } from '../domain/journeys/trace.ts'
@@ -318,42 +317,4 @@ export async function runMessages(
     channel: r.channel,
     queued: r.status === 'queued' ? { notBefore: new Date(r.not_before), reason: r.reason } : null,
   }))
-}
-
-/** The most messages queuedAhead counts before one: past it, the answer is "at least" that. */
-export const AHEAD_MAX = 10_000
-
-/**
- * For each queued message, how many other messages of its workspace's channel are queued
- * and due at or before it (at most AHEAD_MAX): what a dispatcher takes before it, or with it,
- * on a rate-limited channel (it takes a channel's due messages by due time). Answers by `key`.
- */
-export async function queuedAhead(
-  db: Queryable,
-  workspaceId: string,
-  messages: ReadonlyArray<{
-    key: string
-    profileId: string
-    messageId: string
-    channel: string
-    notBefore: Date
-  }>,
-): Promise<Map<string, number>> {
-  if (messages.length === 0) return new Map()
-  const rows = await db.query<{ k: string; n: number }>(
-    `SELECT x.k, (SELECT count(*)::int FROM (
-         SELECT 1 FROM messages m
-         WHERE m.workspace_id = $1 AND m.channel = x.c AND m.status = 'queued' AND m.not_before <= x.nb
-           AND NOT (m.profile_id = x.p AND m.message_id = x.id)
-         LIMIT $3) AS a) AS n
-     FROM jsonb_to_recordset($2::jsonb) AS x(k text, p uuid, id text, c text, nb timestamptz)`,
-    [
-      workspaceId,
-      JSON.stringify(
-        messages.map((m) => ({ k: m.key, p: m.profileId, id: m.messageId, c: m.channel, nb: m.notBefore })),
-      ),
-      AHEAD_MAX,
-    ],
-  )
-  return new Map(rows.map((r) => [r.k, r.n]))
 }

@@ -1,6 +1,5 @@
 // Durable timers: one table for every kind of wake-up. Set-based: timers are
 // scheduled, cancelled and claimed in batches.
-
 import type { Queryable } from './db.ts'
 import { jsonRows } from './json-rows.ts'
 

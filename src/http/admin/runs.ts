@@ -19,16 +19,9 @@ import { type QueuedFacts, queueWait } from '../../domain/messages/queue-wait.ts
 import { guardPolicyOf } from '../../runtime/dispatch/workspace.ts'
 import type { Queryable } from '../../store/db.ts'
 import { getJourneyVersion, listJourneys } from '../../store/journeys.ts'
+import { AHEAD_MAX, queuedAhead } from '../../store/messages.ts'
 import { getProfile, profileFamily } from '../../store/profiles/read.ts'
-import {
-  AHEAD_MAX,
-  profileRuns,
-  profileTrace,
-  queuedAhead,
-  type RunMessage,
-  runMessages,
-  type StoredRun,
-} from '../../store/runs.ts'
+import { profileRuns, profileTrace, type RunMessage, runMessages, type StoredRun } from '../../store/runs.ts'
 import { route } from '../openapi.ts'
 import { type AdminDeps, workspaceOf } from './context.ts'
 import { ProfileParams, profileNotFound } from './profiles.ts'

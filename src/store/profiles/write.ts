@@ -2,7 +2,6 @@
 // groups. Every function runs inside the processor's batch transaction; the profile
 // rows it touches are locked (FOR NO KEY UPDATE) by `findProfiles` first, which is what keeps
 // two partitions from updating or merging the same person at once.
-
 import type { Identity } from '../../domain/profiles/identity.ts'
 import type { ProfileState } from '../../domain/profiles/state.ts'
 import { traitChanges } from '../../domain/profiles/traits.ts'
